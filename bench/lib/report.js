@@ -1,0 +1,92 @@
+'use strict'
+// Turning per-round results into the summary table. Medians, not means: one
+// round disturbed by another process should not move the headline number.
+
+function median (xs) {
+  if (!xs.length) return null
+  const s = [...xs].sort((a, b) => a - b)
+  const mid = s.length >> 1
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
+}
+
+const num = (x) => x === null ? '-' : Math.round(x).toLocaleString('en-US')
+const times = (x) => x === null ? '-' : x.toFixed(2) + 'x'
+
+/** Adds `median` per mode and `ratios` per mode to each case summary. */
+function summarize (results, modes, defaultRefs) {
+  for (const r of results) {
+    r.median = {}
+    for (const m of modes) r.median[m] = median((r.runs[m] || []).filter((x) => x.rps !== undefined).map((x) => x.rps))
+  }
+  const byName = new Map(results.map((r) => [r.name, r]))
+  for (const r of results) {
+    const refs = r.refs || defaultRefs
+    r.ratios = {}
+    for (const m of modes) {
+      r.ratios[m] = {}
+      for (const [label, name] of Object.entries(refs)) {
+        const ref = byName.get(name)?.median[m]
+        r.ratios[m][label] = r.median[m] !== null && ref ? r.median[m] / ref : null
+      }
+    }
+  }
+  return results
+}
+
+function table (rows) {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)))
+  return rows.map((row) => row.map((cell, i) => i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])).join('  ').trimEnd()).join('\n')
+}
+
+function print (results, modes, refLabels, meta) {
+  const out = []
+  const head = ['case']
+  for (const m of modes) head.push(`${m} req/s`, ...refLabels.map((l) => `vs ${l}`))
+  head.push('flags')
+  const rows = [head]
+  for (const r of results) {
+    const row = [r.name]
+    for (const m of modes) row.push(num(r.median[m]), ...refLabels.map((l) => times(r.ratios[m][l])))
+    const bad = modes.flatMap((m) => r.runs[m] || []).filter((x) => x.error || x.flags?.length).length
+    row.push(bad ? `${bad} bad run(s)` : '')
+    rows.push(row)
+  }
+  out.push(`medians of ${meta.rounds} round(s) x ${meta.duration} s, ${meta.connections} connections, pipelined depth ${meta.depth}`)
+  out.push(table(rows), '')
+
+  out.push('per round (req/s; ! = flagged, x = failed):')
+  const raw = [['case', ...modes]]
+  for (const r of results) {
+    raw.push([r.name, ...modes.map((m) => (r.runs[m] || []).map((x) => x.error ? 'x' : num(x.rps) + (x.flags.length ? '!' : '')).join(' / '))])
+  }
+  out.push(table(raw), '')
+
+  const problems = []
+  for (const r of results) {
+    for (const m of modes) {
+      for (const x of r.runs[m] || []) {
+        for (const f of x.error ? [x.error] : x.flags) problems.push(`  ${r.name} ${m} round ${x.round}: ${f}`)
+      }
+    }
+  }
+  if (problems.length) out.push('FLAGGED:', ...problems, '')
+
+  // The load tool must not be the limit; when it was, the number is a lower
+  // bound for that server (expected for the ceiling, a problem for anything else).
+  // Other processes on the server's CPU make a run noise, not a measurement.
+  const bound = []
+  const noisy = []
+  for (const r of results) {
+    for (const m of modes) {
+      for (const x of r.runs[m] || []) {
+        if (x.cpu?.wrk >= 0.95 && x.cpu?.server < 0.9) bound.push(`${r.name} ${m} round ${x.round}`)
+        if (x.cpu?.others >= 0.1) noisy.push(`${r.name} ${m} round ${x.round} (${Math.round(x.cpu.others * 100)}%)`)
+      }
+    }
+  }
+  if (bound.length) out.push(`wrk-bound (wrk CPU >= 95%, server CPU < 90%): ${bound.join(', ')}`, '')
+  if (noisy.length) out.push(`noisy (other processes took >= 10% of the server's CPU): ${noisy.join(', ')}`, '')
+  return { text: out.join('\n'), problems: problems.length }
+}
+
+module.exports = { median, summarize, print }

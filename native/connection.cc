@@ -1,0 +1,309 @@
+/* The per-connection data path: read -> parse the whole batch -> one JS call
+ * -> one write.  See docs/ARCHITECTURE.md for the picture. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <algorithm>
+
+#include "framing.h"
+#include "layout.h"
+#include "server.h"
+
+namespace salvo {
+
+namespace {
+
+struct WriteReq {
+  uv_write_t req;
+  size_t len;
+  char data[1];
+};
+
+inline uv_stream_t* stream(Conn* c) { return reinterpret_cast<uv_stream_t*>(&c->tcp); }
+
+}  // namespace
+
+Slab* Server::AcquireFor(Conn*, size_t min_cap) { return pool_.Acquire(min_cap); }
+
+void Server::ReleaseSlab(Conn* c) {
+  if (!c->slab) return;
+  pool_.Unref(c->slab);
+  c->slab = nullptr;
+  c->len = 0;
+}
+
+void Server::OnRead(Conn* c, ssize_t nread) {
+  if (nread < 0) {
+    /* EOF: a client may half-close after its last request; answer what is
+     * in flight, then close (as node:http does with allowHalfOpen false). */
+    if (nread == UV_EOF && !c->shut && (c->inflight > 0 || c->queued > 0)) {
+      uv_read_stop(stream(c));
+      c->reading = false;
+      c->no_more = true;
+      c->closing = true;
+      if (c->len == 0) ReleaseSlab(c);
+      FinishIfClosing(c);
+      return;
+    }
+    CloseConn(c);
+    return;
+  }
+  c->last_active = uv_now(loop_);
+  if (c->no_more) {
+    /* After the last response (Connection: close, an error, shutdown) the
+     * rest of the input is read and dropped, so the close is a FIN and not
+     * an RST that could destroy the response in flight (RFC 9112 9.6). */
+    c->len = 0;
+    ReleaseSlab(c);
+    return;
+  }
+  if (nread == 0) {
+    if (c->len == 0) ReleaseSlab(c);
+    return;
+  }
+  c->len += static_cast<size_t>(nread);
+  stats.reads++;
+  Process(c);
+}
+
+void Server::Process(Conn* c) {
+  using namespace layout;
+  Napi::Env env = env_;
+  Napi::HandleScope hs(env);
+  /* Promise jobs queued by the handlers run when this scope closes: after
+   * the batch's responses are written, so an async response never lands in
+   * the output arena while the batch still occupies it. */
+  Napi::CallbackScope cs(env, *async_);
+  Slab* slab = c->slab;
+  const char* base = slab->data;
+  size_t pos = 0;
+  uint32_t out_len = 0;
+  bool pinned = false;
+  c->need = 0;
+  for (bool more = true; more && !c->closed;) {
+    more = false;
+    int rows = 0, nhdr = 0, error = 0;
+    while (rows < kMaxRows && pos < c->len && !c->no_more) {
+      size_t nh = limits_.max_headers;
+      if (nhdr + static_cast<int>(nh) > kMaxHeaderEntries) {
+        more = true;
+        break;
+      }
+      RequestHead head;
+      int r = parse_request(impl_, base + pos, c->len - pos, &head, fields_, &nh);
+      if (r == kParseIncomplete) {
+        if (c->len - pos > limits_.max_header_bytes) error = 431;
+        break;
+      }
+      if (r == kParseTooManyHeaders || (r > 0 && static_cast<size_t>(r) > limits_.max_header_bytes)) {
+        error = 431;
+        break;
+      }
+      if (r < 0) {
+        error = 400;
+        break;
+      }
+      Framing f;
+      analyze_framing(head, fields_, nh, &f);
+      if (f.status == 0 && f.chunked) f.status = 501;  // chunked bodies: not yet
+      if (f.status == 0 && static_cast<uint64_t>(f.content_length) > limits_.max_body)
+        f.status = 413;
+      if (f.status) {
+        error = f.status;
+        break;
+      }
+      size_t need = static_cast<size_t>(r) + static_cast<size_t>(f.content_length);
+      if (c->len - pos < need) {
+        c->need = need;  // the body is still arriving
+        break;
+      }
+      int32_t* row = rows_ + rows * kRowStride;
+      int method = method_id(head.method, head.method_len);
+      size_t tlen = head.target_len;
+      const char* q = static_cast<const char*>(memchr(head.target, '?', tlen));
+      size_t plen = q ? static_cast<size_t>(q - head.target) : tlen;
+      row[kMethod] = method;
+      row[kRoute] = routes_.Find(method, head.target, plen);
+      row[kTargetOff] = static_cast<int32_t>(head.target - base);
+      row[kTargetLen] = static_cast<int32_t>(tlen);
+      row[kPathLen] = static_cast<int32_t>(plen);
+      row[kMinor] = head.minor_version;
+      row[kHdrStart] = nhdr;
+      row[kHdrCount] = static_cast<int32_t>(nh);
+      row[kBodyOff] = static_cast<int32_t>(pos + r);
+      row[kBodyLen] = static_cast<int32_t>(f.content_length);
+      row[kFlags] = (f.keep_alive ? kKeepAlive : 0) | (f.expect_continue ? kExpectContinue : 0);
+      row[kMethodOff] = static_cast<int32_t>(head.method - base);
+      row[kMethodLen] = static_cast<int32_t>(head.method_len);
+      int32_t* h = hdrs_ + nhdr * kHdrStride;
+      for (size_t i = 0; i < nh; i++, h += kHdrStride) {
+        h[0] = static_cast<int32_t>(fields_[i].name - base);
+        h[1] = static_cast<int32_t>(fields_[i].name_len);
+        h[2] = static_cast<int32_t>(fields_[i].value - base);
+        h[3] = static_cast<int32_t>(fields_[i].value_len);
+      }
+      nhdr += static_cast<int>(nh);
+      pos += need;
+      rows++;
+      if (!f.keep_alive) c->no_more = true;  // nothing after it is answered
+    }
+    if (rows == kMaxRows) more = true;
+    if (rows == 0 && error == 0) break;
+    if (error) c->no_more = true;
+    ctl_[kOutLen] = static_cast<int32_t>(out_len);
+    ctl_[kPending] = 0;
+    ctl_[kClose] = 0;
+    ctl_[kError] = error;
+    ctl_[kSlabId] = slab->id;
+    stats.batches++;
+    stats.requests += rows;
+    napi_value args[3] = {Napi::Number::New(env, c->id), Napi::Number::New(env, rows),
+                          slab->view.Value()};
+    dispatch_.Call(Value(), 3, args);
+    if (env.IsExceptionPending()) {
+      /* dispatch catches handler errors itself; this is a salvo bug.  Report
+       * it as Node reports any uncaught exception, and drop the connection. */
+      Napi::Error e = env.GetAndClearPendingException();
+      napi_fatal_exception(env, e.Value());
+      out_len = 0;
+      CloseConn(c);
+      break;
+    }
+    out_len = static_cast<uint32_t>(ctl_[kOutLen]);
+    if (ctl_[kPending] > 0) {
+      slab->refs += ctl_[kPending];
+      c->inflight += ctl_[kPending];
+      pinned = true;
+    }
+    if (ctl_[kClose]) {
+      c->no_more = true;
+      c->closing = true;
+    }
+  }
+  if (c->closed) return;
+  if (out_len > 0) {
+    uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(out_), out_len);
+    Write(c, &b, 1);
+  }
+  // Keep the unparsed tail (a request still arriving) at the front of a slab.
+  size_t rest = c->no_more ? 0 : c->len - pos;
+  if (rest > 0 && rest >= slab->cap && c->need == 0)
+    c->need = std::min(slab->cap * 2, limits_.max_header_bytes + 1);  // a long head
+  if (pinned || (c->need > slab->cap)) {
+    // Requests still point into this slab (or it is too small): move on.
+    c->slab = nullptr;
+    c->len = 0;
+    if (rest > 0) {
+      Slab* s = AcquireFor(c, std::max(rest, c->need));
+      memcpy(s->data, base + pos, rest);
+      c->slab = s;
+      c->len = rest;
+    }
+    pool_.Unref(slab);
+  } else if (rest == 0) {
+    ReleaseSlab(c);
+  } else if (pos > 0) {
+    memmove(slab->data, base + pos, rest);
+    c->len = rest;
+  }
+  FinishIfClosing(c);
+}
+
+void Server::Write(Conn* c, const uv_buf_t* bufs, unsigned n) {
+  if (c->closed || c->shut) return;
+  size_t total = 0;
+  for (unsigned i = 0; i < n; i++) total += bufs[i].len;
+  if (total == 0) return;
+  stats.writes++;
+  size_t done = 0;
+  if (c->queued == 0) {
+    int r = uv_try_write(stream(c), bufs, n);
+    if (r >= 0) {
+      done = static_cast<size_t>(r);
+    } else if (r != UV_EAGAIN) {
+      CloseConn(c);
+      return;
+    }
+  }
+  if (done == total) return;
+  /* The kernel did not take it all: keep the rest in one block of our own
+   * (the output arena is reused by the next batch) and let libuv finish. */
+  size_t rem = total - done;
+  WriteReq* w = static_cast<WriteReq*>(malloc(sizeof(WriteReq) + rem));
+  w->len = rem;
+  char* p = w->data;
+  for (unsigned i = 0; i < n; i++) {
+    size_t skip = std::min(done, bufs[i].len);
+    done -= skip;
+    memcpy(p, bufs[i].base + skip, bufs[i].len - skip);
+    p += bufs[i].len - skip;
+  }
+  w->req.data = c;
+  uv_buf_t b = uv_buf_init(w->data, static_cast<unsigned>(rem));
+  c->queued += rem;
+  uv_write(&w->req, stream(c), &b, 1, [](uv_write_t* req, int status) {
+    WriteReq* w = reinterpret_cast<WriteReq*>(req);
+    Conn* c = static_cast<Conn*>(req->data);
+    c->queued -= w->len;
+    free(w);
+    Server* srv = c->server;
+    if (status < 0) {
+      srv->CloseConn(c);
+      return;
+    }
+    // Resume reading once the client has drained half of the high-water mark.
+    if (!c->reading && !c->closed && c->queued <= srv->limits().high_water / 2) {
+      c->reading = true;
+      srv->ResumeRead(c);
+    }
+    srv->FinishIfClosing(c);
+  });
+  // Backpressure: a client that does not read cannot make us buffer more.
+  if (c->queued > limits_.high_water && c->reading) {
+    uv_read_stop(stream(c));
+    c->reading = false;
+  }
+}
+
+void Server::FinishIfClosing(Conn* c) {
+  if (!c->closing || c->shut || c->closed || c->inflight > 0) return;
+  c->shut = true;
+  c->last_active = uv_now(loop_);
+  uv_shutdown_t* req = new uv_shutdown_t;
+  req->data = c;
+  /* The shutdown is queued behind pending writes; then we read until the
+   * peer's FIN (dropping input) or the linger timeout, and close. */
+  int r = uv_shutdown(req, stream(c), [](uv_shutdown_t* req, int) { delete req; });
+  if (r != 0) {
+    delete req;
+    CloseConn(c);
+    return;
+  }
+  if (!c->reading) {
+    c->reading = true;
+    ResumeRead(c);
+  }
+}
+
+void Server::CloseConn(Conn* c) {
+  if (c->closed) return;
+  c->closed = true;
+  uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), [](uv_handle_t* h) {
+    Conn* c = static_cast<Conn*>(h->data);
+    Server* srv = c->server;
+    srv->ReleaseSlab(c);
+    srv->conns_[c->id] = nullptr;
+    srv->free_ids_.push_back(c->id);
+    srv->live_conns_--;
+    srv->open_handles_--;
+    int id = c->id;
+    delete c;
+    if (!srv->shutting_down_) {
+      Napi::HandleScope scope(srv->env_);
+      srv->on_close_.MakeCallback(srv->Value(), {Napi::Number::New(srv->env_, id)}, *srv->async_);
+    }
+    srv->MaybeClosed();
+  });
+}
+
+}  // namespace salvo

@@ -1,0 +1,153 @@
+#include "framing.h"
+
+#include <string.h>
+
+#include "layout.h"
+
+namespace salvo {
+
+namespace {
+
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+/* Field names are case-insensitive (RFC 9110 5.1); `lit` is lower case. */
+bool name_is(const HeaderField& f, const char* lit, size_t n) {
+  if (f.name_len != n) return false;
+  for (size_t i = 0; i < n; i++)
+    if (lower(f.name[i]) != lit[i]) return false;
+  return true;
+}
+
+bool token_eq(const char* p, size_t n, const char* lit, size_t ln) {
+  if (n != ln) return false;
+  for (size_t i = 0; i < n; i++)
+    if (lower(p[i]) != lit[i]) return false;
+  return true;
+}
+
+/* Content-Length = 1*DIGIT (RFC 9110 8.6).  A list such as "5, 5" is refused:
+ * section 8.6 lets a recipient accept it, but refusing is the safe side of a
+ * request-smuggling disagreement.  Caps at 2^53 - 1 so JS sees it exactly. */
+int64_t parse_content_length(const char* p, size_t n) {
+  if (n == 0 || n > 16) return -1;
+  int64_t v = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] < '0' || p[i] > '9') return -1;
+    v = v * 10 + (p[i] - '0');
+  }
+  return v > 9007199254740991LL ? -1 : v;
+}
+
+/* Calls fn(token, len) for each comma-separated element, OWS trimmed. */
+template <typename F>
+void each_token(const char* p, size_t n, F fn) {
+  size_t i = 0;
+  while (i < n) {
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == ',')) i++;
+    size_t s = i;
+    while (i < n && p[i] != ',') i++;
+    size_t e = i;
+    while (e > s && (p[e - 1] == ' ' || p[e - 1] == '\t')) e--;
+    if (e > s) fn(p + s, e - s);
+  }
+}
+
+}  // namespace
+
+int method_id(const char* m, size_t len) {
+  using namespace layout;
+  switch (len) {
+    case 3:
+      if (memcmp(m, "GET", 3) == 0) return kGet;
+      if (memcmp(m, "PUT", 3) == 0) return kPut;
+      break;
+    case 4:
+      if (memcmp(m, "POST", 4) == 0) return kPost;
+      if (memcmp(m, "HEAD", 4) == 0) return kHead;
+      break;
+    case 5:
+      if (memcmp(m, "PATCH", 5) == 0) return kPatch;
+      if (memcmp(m, "TRACE", 5) == 0) return kTrace;
+      break;
+    case 6:
+      if (memcmp(m, "DELETE", 6) == 0) return kDelete;
+      break;
+    case 7:
+      if (memcmp(m, "OPTIONS", 7) == 0) return kOptions;
+      if (memcmp(m, "CONNECT", 7) == 0) return kConnect;
+      break;
+  }
+  return kOther;
+}
+
+void analyze_framing(const RequestHead& head, const HeaderField* fields, size_t n,
+                     Framing* out) {
+  out->content_length = 0;
+  out->chunked = false;
+  out->expect_continue = false;
+  out->status = 0;
+  if (head.major_version != 1) {  // RFC 9110 15.6.6
+    out->keep_alive = false;
+    out->status = 505;
+    return;
+  }
+  // HTTP/1.1 is persistent unless "close"; 1.0 only with "keep-alive" (RFC 9112 9.3).
+  bool keep_alive = head.minor_version >= 1;
+  bool have_cl = false, have_te = false;
+  int64_t cl = 0;
+  int status = 0;
+  for (size_t i = 0; i < n && status == 0; i++) {
+    const HeaderField& f = fields[i];
+    switch (f.name_len) {
+      case 10:
+        if (name_is(f, "connection", 10)) {
+          each_token(f.value, f.value_len, [&](const char* t, size_t tn) {
+            if (token_eq(t, tn, "close", 5)) keep_alive = false;
+            else if (token_eq(t, tn, "keep-alive", 10) && head.minor_version == 0)
+              keep_alive = true;
+          });
+        }
+        break;
+      case 14:
+        if (name_is(f, "content-length", 14)) {
+          int64_t v = parse_content_length(f.value, f.value_len);
+          // Differing duplicates are a smuggling vector (RFC 9112 6.3 item 5).
+          if (v < 0 || (have_cl && v != cl)) status = 400;
+          have_cl = true;
+          cl = v;
+        }
+        break;
+      case 17:
+        if (name_is(f, "transfer-encoding", 17)) {
+          have_te = true;
+          /* RFC 9112 6.3 item 4: chunked must be the final coding or the
+           * length cannot be known (400).  Other codings: 501. */
+          bool last_chunked = false, other = false;
+          each_token(f.value, f.value_len, [&](const char* t, size_t tn) {
+            if (last_chunked) other = true;  // chunked applied twice or not last
+            if (token_eq(t, tn, "chunked", 7)) last_chunked = true;
+            else { other = true; last_chunked = false; }
+          });
+          if (!last_chunked) status = 400;
+          else if (other) status = 501;
+          else if (out->chunked) status = 400;  // a second TE line repeating chunked
+          out->chunked = true;
+        }
+        break;
+      case 6:
+        if (name_is(f, "expect", 6)) {
+          if (token_eq(f.value, f.value_len, "100-continue", 12)) out->expect_continue = true;
+          else status = 417;
+        }
+        break;
+    }
+  }
+  // Both present is how requests get smuggled (RFC 9112 6.1): refuse.
+  if (status == 0 && have_cl && have_te) status = 400;
+  if (status == 0 && out->chunked && head.minor_version == 0) status = 400;
+  out->content_length = have_cl ? cl : 0;
+  out->keep_alive = keep_alive;
+  out->status = status;
+}
+
+}  // namespace salvo

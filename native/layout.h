@@ -1,0 +1,60 @@
+/* The tables shared between C++ and JavaScript (mirrored in src/layout.ts).
+ *
+ * One read of a connection becomes one dispatch call: C++ fills one row per
+ * complete request, and the header table with one entry per field, as offsets
+ * into the connection's slab (an ArrayBuffer JS sees as a Uint8Array).  JS
+ * writes the responses of the batch into the output arena and reports through
+ * the control words.  Nothing is turned into a JS string until a handler asks.
+ */
+#ifndef SALVO_LAYOUT_H
+#define SALVO_LAYOUT_H
+
+namespace salvo {
+namespace layout {
+
+constexpr int kRowStride = 16;  // int32 per request row
+enum Row : int {
+  kMethod = 0,    // Method id below
+  kRoute,         // static route id matched in C++, or -1
+  kTargetOff,     // request-target, offsets into the slab
+  kTargetLen,
+  kPathLen,       // bytes of the target before '?'
+  kMinor,         // HTTP/1.<minor>
+  kHdrStart,      // first entry in the header table
+  kHdrCount,
+  kBodyOff,
+  kBodyLen,
+  kFlags,         // Flags below
+  kMethodOff,
+  kMethodLen,
+};
+
+constexpr int kHdrStride = 4;  // nameOff, nameLen, valueOff, valueLen
+
+/* A batch larger than this is dispatched in several calls within one read;
+ * the responses still leave with one write for the read (see connection.cc). */
+constexpr int kMaxRows = 1024;
+constexpr int kMaxHeaderEntries = 32768;
+
+enum Ctl : int {
+  kOutLen = 0,  // JS: bytes of the output arena written for this batch
+  kPending,     // JS: requests of this batch still unanswered (async)
+  kClose,       // JS: close the connection once the output is flushed
+  kError,       // C++: HTTP status of a protocol error after the rows, or 0
+  kSlabId,      // C++: id of the slab the rows point into
+  kCtlSize = 8,
+};
+
+enum Flags : int {
+  kKeepAlive = 1,
+  kExpectContinue = 2,
+};
+
+enum Method : int {
+  kOther = 0, kGet, kHead, kPost, kPut, kDelete, kPatch, kOptions, kConnect, kTrace,
+};
+
+}  // namespace layout
+}  // namespace salvo
+
+#endif

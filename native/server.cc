@@ -1,0 +1,293 @@
+#include "server.h"
+
+#include <string.h>
+
+#include "addon.h"
+#include "layout.h"
+
+namespace salvo {
+
+namespace {
+
+/* A connection that was shut down after its last response, and whose peer
+ * has not closed within this time, is closed by the sweep timer. */
+constexpr uint64_t kLingerMs = 2000;
+
+uint32_t opt_u32(Napi::Object o, const char* key, uint32_t def) {
+  Napi::Value v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Uint32Value() : def;
+}
+
+}  // namespace
+
+struct ServerCallbacks {
+  static void OnConnection(uv_stream_t* s, int status) {
+    static_cast<Server*>(s->data)->OnConnection(status);
+  }
+  static void OnListenerClosed(uv_handle_t* h) {
+    Server* srv = static_cast<Server*>(h->data);
+    srv->open_handles_--;
+    srv->MaybeClosed();
+  }
+  static void OnTimer(uv_timer_t* t) {
+    Server* srv = static_cast<Server*>(t->data);
+    uint64_t now = uv_now(srv->loop_);
+    for (Conn* c : srv->conns_)
+      if (c && c->shut && !c->closed && now - c->last_active > kLingerMs) srv->CloseConn(c);
+  }
+};
+
+Napi::Function Server::Init(Napi::Env env) {
+  return DefineClass(env, "Server",
+                     {
+                         InstanceMethod<&Server::Listen>("listen"),
+                         InstanceMethod<&Server::Close>("close"),
+                         InstanceMethod<&Server::Send>("send"),
+                         InstanceMethod<&Server::AddRoute>("addRoute"),
+                         InstanceMethod<&Server::GetStats>("stats"),
+                     });
+}
+
+/* new Server({ dispatch, onClose, onClosed }, { maxHeaderBytes, maxHeaders,
+ *   maxBody, highWater, outSize }).  JS has validated the options. */
+Server::Server(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<Server>(info), env_(info.Env()), pool_(info.Env()) {
+  Napi::Env env = info.Env();
+  impl_ = env.GetInstanceData<AddonData>()->impl;
+  napi_get_uv_event_loop(env, &loop_);
+  Napi::Object cb = info[0].As<Napi::Object>();
+  Napi::Object opts = info[1].As<Napi::Object>();
+  dispatch_ = Napi::Persistent(cb.Get("dispatch").As<Napi::Function>());
+  on_close_ = Napi::Persistent(cb.Get("onClose").As<Napi::Function>());
+  on_closed_ = Napi::Persistent(cb.Get("onClosed").As<Napi::Function>());
+  limits_.max_header_bytes = opt_u32(opts, "maxHeaderBytes", 16 * 1024);
+  limits_.max_headers = opt_u32(opts, "maxHeaders", 100);
+  limits_.max_body = opt_u32(opts, "maxBody", 1024 * 1024);
+  limits_.high_water = opt_u32(opts, "highWater", 1024 * 1024);
+  out_cap_ = opt_u32(opts, "outSize", 4 * 1024 * 1024);
+
+  auto rows = Napi::Int32Array::New(env, layout::kMaxRows * layout::kRowStride);
+  auto hdrs = Napi::Int32Array::New(env, layout::kMaxHeaderEntries * layout::kHdrStride);
+  auto ctl = Napi::Int32Array::New(env, layout::kCtlSize);
+  auto out = Napi::Uint8Array::New(env, out_cap_);
+  rows_ = rows.Data();
+  hdrs_ = hdrs.Data();
+  ctl_ = ctl.Data();
+  out_ = out.Data();
+  rows_ref_ = Napi::Persistent(rows);
+  hdrs_ref_ = Napi::Persistent(hdrs);
+  ctl_ref_ = Napi::Persistent(ctl);
+  out_ref_ = Napi::Persistent(out);
+  Value().Set("rows", rows);
+  Value().Set("headers", hdrs);
+  Value().Set("ctl", ctl);
+  Value().Set("out", out);
+  Value().Set("parser", impl_ == ParserImpl::kSse42 ? "sse42" : "scalar");
+  fields_ = new HeaderField[limits_.max_headers + 1];
+  async_ = new Napi::AsyncContext(env, "salvo:connection");
+}
+
+Server::~Server() {
+  delete[] fields_;
+  delete async_;
+}
+
+/* listen(host, port, backlog) -> bound port.  Throws with the libuv error
+ * name as `code` (EADDRINUSE, EACCES...); JS wraps it. */
+Napi::Value Server::Listen(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string host = info[0].As<Napi::String>();
+  int port = info[1].As<Napi::Number>().Int32Value();
+  int backlog = info[2].As<Napi::Number>().Int32Value();
+  struct sockaddr_storage addr;
+  int r = uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr));
+  if (r != 0) r = uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr));
+  if (r == 0) {
+    uv_tcp_init(loop_, &listener_);
+    listener_.data = this;
+    open_handles_++;
+    r = uv_tcp_bind(&listener_, reinterpret_cast<sockaddr*>(&addr), 0);
+    if (r == 0) r = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), backlog,
+                              ServerCallbacks::OnConnection);
+    if (r != 0) {
+      uv_close(reinterpret_cast<uv_handle_t*>(&listener_),
+               [](uv_handle_t* h) { static_cast<Server*>(h->data)->open_handles_--; });
+    }
+  }
+  if (r != 0) {
+    Napi::Error e = Napi::Error::New(env, std::string(uv_strerror(r)));
+    e.Set("code", Napi::String::New(env, uv_err_name(r)));
+    e.ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  listening_ = true;
+  uv_timer_init(loop_, &timer_);
+  timer_.data = this;
+  open_handles_++;
+  uv_timer_start(&timer_, ServerCallbacks::OnTimer, 1000, 1000);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
+  Ref();  // the handles point at us: stay alive until onClosed
+  napi_add_async_cleanup_hook(env, OnAsyncCleanup, this, &cleanup_);
+  struct sockaddr_storage name;
+  int len = sizeof name;
+  uv_tcp_getsockname(&listener_, reinterpret_cast<sockaddr*>(&name), &len);
+  int bound = name.ss_family == AF_INET6
+                  ? ntohs(reinterpret_cast<sockaddr_in6*>(&name)->sin6_port)
+                  : ntohs(reinterpret_cast<sockaddr_in*>(&name)->sin_port);
+  return Napi::Number::New(env, bound);
+}
+
+void Server::ResumeRead(Conn* c) {
+  uv_read_start(
+      reinterpret_cast<uv_stream_t*>(&c->tcp),
+      [](uv_handle_t* h, size_t, uv_buf_t* buf) {
+        Conn* c = static_cast<Conn*>(h->data);
+        if (!c->slab) c->slab = c->server->AcquireFor(c, SlabPool::kSlabSize);
+        buf->base = c->slab->data + c->len;
+        buf->len = c->slab->cap - c->len;
+      },
+      [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
+        Conn* c = static_cast<Conn*>(s->data);
+        c->server->OnRead(c, nread);
+      });
+}
+
+void Server::OnConnection(int status) {
+  if (status < 0 || closing_) return;
+  Conn* c = new Conn();
+  c->server = this;
+  uv_tcp_init(loop_, &c->tcp);
+  c->tcp.data = c;
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener_),
+                reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
+    uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp),
+             [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
+    return;
+  }
+  if (!free_ids_.empty()) {
+    c->id = free_ids_.back();
+    free_ids_.pop_back();
+    conns_[c->id] = c;
+  } else {
+    c->id = static_cast<int>(conns_.size());
+    conns_.push_back(c);
+  }
+  live_conns_++;
+  open_handles_++;
+  stats.accepted++;
+  c->last_active = uv_now(loop_);
+  // Responses are written whole, once per batch: Nagle would only delay them.
+  uv_tcp_nodelay(&c->tcp, 1);
+  ResumeRead(c);
+}
+
+/* close(force): stop accepting; connections with nothing in flight close
+ * after their output is flushed, the others after their last response;
+ * force closes everything now. */
+Napi::Value Server::Close(const Napi::CallbackInfo& info) {
+  bool force = info.Length() > 0 && info[0].ToBoolean();
+  if (!listening_) return info.Env().Undefined();
+  if (!closing_) {
+    closing_ = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&listener_), ServerCallbacks::OnListenerClosed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer_), ServerCallbacks::OnListenerClosed);
+  }
+  for (Conn* c : conns_) {
+    if (!c || c->closed) continue;
+    if (force) {
+      CloseConn(c);
+    } else {
+      c->no_more = true;
+      c->closing = true;
+      FinishIfClosing(c);
+    }
+  }
+  return info.Env().Undefined();
+}
+
+void Server::CloseAll() {
+  for (Conn* c : conns_)
+    if (c && !c->closed) CloseConn(c);
+}
+
+/* Called when a handle of ours finished closing.  Once the listener, the
+ * timer and every connection are closed, tell JS and let GC have us. */
+void Server::MaybeClosed() {
+  if (!closing_ || open_handles_ > 0) return;
+  listening_ = false;
+  if (cleanup_) {
+    napi_remove_async_cleanup_hook(cleanup_);
+    cleanup_ = nullptr;
+  }
+  if (shutting_down_) return;
+  Napi::HandleScope scope(env_);
+  on_closed_.MakeCallback(Value(), {}, *async_);
+  Unref();
+}
+
+/* The environment is going away (worker exit, process exit): close every
+ * handle without calling into JS. */
+void Server::OnAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
+  Server* srv = static_cast<Server*>(arg);
+  srv->shutting_down_ = true;
+  srv->cleanup_ = handle;
+  if (!srv->closing_) {
+    srv->closing_ = true;
+    uv_close(reinterpret_cast<uv_handle_t*>(&srv->listener_), ServerCallbacks::OnListenerClosed);
+    uv_close(reinterpret_cast<uv_handle_t*>(&srv->timer_), ServerCallbacks::OnListenerClosed);
+  }
+  srv->CloseAll();
+  srv->MaybeClosed();
+}
+
+/* send(connId, outLen, extra, flags, slabId): write out[0, outLen) and then
+ * the optional Buffer `extra` to the connection, in that order.  Used for
+ * async responses and for batches larger than the output arena.  flags: 1 =
+ * close after flushing, 2 = an async request of slab `slabId` is answered. */
+Napi::Value Server::Send(const Napi::CallbackInfo& info) {
+  int id = info[0].As<Napi::Number>().Int32Value();
+  uint32_t out_len = info[1].As<Napi::Number>().Uint32Value();
+  int flags = info[3].As<Napi::Number>().Int32Value();
+  Conn* c = id >= 0 && static_cast<size_t>(id) < conns_.size() ? conns_[id] : nullptr;
+  if (flags & 2) {
+    Slab* s = pool_.ById(info[4].As<Napi::Number>().Int32Value());
+    if (s) pool_.Unref(s);
+  }
+  if (!c || c->closed) return info.Env().Undefined();
+  uv_buf_t bufs[2];
+  unsigned n = 0;
+  if (out_len > 0) bufs[n++] = uv_buf_init(reinterpret_cast<char*>(out_), out_len);
+  if (info[2].IsTypedArray()) {
+    Napi::Uint8Array extra = info[2].As<Napi::Uint8Array>();
+    if (extra.ByteLength() > 0)
+      bufs[n++] = uv_buf_init(reinterpret_cast<char*>(extra.Data()), extra.ByteLength());
+  }
+  if (n > 0) Write(c, bufs, n);
+  if (flags & 1) {
+    c->no_more = true;
+    c->closing = true;
+  }
+  FinishIfClosing(c);
+  return info.Env().Undefined();
+}
+
+/* addRoute(methodId, path, id): a static route matched during parsing. */
+Napi::Value Server::AddRoute(const Napi::CallbackInfo& info) {
+  routes_.Add(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::String>().Utf8Value(),
+              info[2].As<Napi::Number>().Int32Value());
+  return info.Env().Undefined();
+}
+
+Napi::Value Server::GetStats(const Napi::CallbackInfo& info) {
+  Napi::Object o = Napi::Object::New(info.Env());
+  o.Set("reads", stats.reads);
+  o.Set("writes", stats.writes);
+  o.Set("batches", stats.batches);
+  o.Set("requests", stats.requests);
+  o.Set("accepted", stats.accepted);
+  o.Set("connections", static_cast<double>(live_conns_));
+  o.Set("slabs", static_cast<double>(pool_.live()));
+  return o;
+}
+
+}  // namespace salvo

@@ -1,0 +1,119 @@
+/* A listening socket and its connections, on Node's own libuv loop.
+ *
+ * JS owns one Server per App.listen(); the callbacks are
+ *   dispatch(connId, count, slabView)   one call per read batch
+ *   onClose(connId)                     a connection is gone
+ *   onClosed()                          listener and every connection closed
+ * and the shared tables are properties: rows, headers (Int32Array), out
+ * (Uint8Array, the output arena), ctl (Int32Array control words).
+ */
+#ifndef SALVO_SERVER_H
+#define SALVO_SERVER_H
+
+#include <napi.h>
+#include <uv.h>
+
+#include <vector>
+
+#include "arena.h"
+#include "parser.h"
+#include "routes.h"
+
+namespace salvo {
+
+class Server;
+
+struct Limits {
+  size_t max_header_bytes = 16 * 1024;  // Node's default --max-http-header-size
+  size_t max_headers = 100;
+  size_t max_body = 1024 * 1024;
+  size_t high_water = 1024 * 1024;  // unsent bytes before reading pauses
+};
+
+struct Conn {
+  uv_tcp_t tcp;
+  Server* server;
+  int id;
+  Slab* slab = nullptr;  // holds bytes [0, len) not yet consumed
+  size_t len = 0;
+  size_t queued = 0;     // bytes handed to uv_write, not yet written
+  bool no_more = false;  // a request ended the connection: parse nothing further
+  bool closing = false;  // close once queued output is flushed
+  bool shut = false;     // shutdown issued
+  bool closed = false;   // uv_close issued
+  bool reading = true;
+  int inflight = 0;       // requests handed to JS and not answered yet
+  size_t need = 0;        // bytes the request being received needs in one slab
+  uint64_t last_active = 0;
+};
+
+class Server : public Napi::ObjectWrap<Server> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit Server(const Napi::CallbackInfo& info);
+  ~Server() override;
+
+  // connection.cc
+  void OnRead(Conn* c, ssize_t nread);
+  void Process(Conn* c);
+  void Write(Conn* c, const uv_buf_t* bufs, unsigned n);
+  void FinishIfClosing(Conn* c);
+  void CloseConn(Conn* c);
+  void ReleaseSlab(Conn* c);
+  Slab* AcquireFor(Conn* c, size_t min_cap);
+  void ResumeRead(Conn* c);
+  const Limits& limits() const { return limits_; }
+
+  uv_loop_t* loop() const { return loop_; }
+  SlabPool& pool() { return pool_; }
+
+  struct Stats {
+    double reads = 0, writes = 0, batches = 0, requests = 0, accepted = 0;
+  } stats;
+
+ private:
+  friend struct ServerCallbacks;
+  Napi::Value Listen(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Send(const Napi::CallbackInfo& info);
+  Napi::Value AddRoute(const Napi::CallbackInfo& info);
+  Napi::Value GetStats(const Napi::CallbackInfo& info);
+
+  void OnConnection(int status);
+  void MaybeClosed();
+  void CloseAll();
+  static void OnAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg);
+
+  Napi::Env env_;
+  uv_loop_t* loop_ = nullptr;
+  ParserImpl impl_;
+  Limits limits_;
+  uv_tcp_t listener_;
+  uv_timer_t timer_;
+  bool listening_ = false;
+  bool closing_ = false;
+  bool shutting_down_ = false;  // the environment is being torn down
+  int open_handles_ = 0;
+  napi_async_cleanup_hook_handle cleanup_ = nullptr;
+
+  std::vector<Conn*> conns_;  // by id
+  std::vector<int> free_ids_;
+  size_t live_conns_ = 0;
+  SlabPool pool_;
+  StaticRoutes routes_;
+
+  Napi::FunctionReference dispatch_, on_close_, on_closed_;
+  Napi::Reference<Napi::Int32Array> rows_ref_, hdrs_ref_, ctl_ref_;
+  Napi::Reference<Napi::Uint8Array> out_ref_;
+  Napi::AsyncContext* async_ = nullptr;
+  int32_t* rows_;
+  int32_t* hdrs_;
+  int32_t* ctl_;
+  uint8_t* out_;
+  size_t out_cap_;
+  HeaderField* fields_;  // scratch for the parser, max_headers entries
+};
+
+}  // namespace salvo
+
+#endif

@@ -1,0 +1,12 @@
+/**
+ * @module salvo
+ * A Japronto-style HTTP/1.1 micro-framework: C++ sockets and parser, one JS
+ * call per read, one write per batch.
+ */
+export { App, Server } from './app';
+export type { AppOptions, ListenOptions, CloseOptions, PathParams, RouteHandler } from './app';
+export { Request } from './request';
+export type { Headers } from './request';
+export { SalvoError, codes } from './errors';
+export type { ErrorCode } from './errors';
+export { binding as native } from './native';

@@ -1,0 +1,39 @@
+/**
+ * @module layout
+ * The tables shared with the addon; must match native/layout.h.
+ */
+export const ROW_STRIDE = 16;
+export const R_METHOD = 0;
+export const R_ROUTE = 1;
+export const R_TARGET_OFF = 2;
+export const R_TARGET_LEN = 3;
+export const R_PATH_LEN = 4;
+export const R_MINOR = 5;
+export const R_HDR_START = 6;
+export const R_HDR_COUNT = 7;
+export const R_BODY_OFF = 8;
+export const R_BODY_LEN = 9;
+export const R_FLAGS = 10;
+export const R_METHOD_OFF = 11;
+export const R_METHOD_LEN = 12;
+
+export const HDR_STRIDE = 4;
+
+export const CTL_OUT_LEN = 0;
+export const CTL_PENDING = 1;
+export const CTL_CLOSE = 2;
+export const CTL_ERROR = 3;
+export const CTL_SLAB_ID = 4;
+
+export const F_KEEP_ALIVE = 1;
+export const F_EXPECT_CONTINUE = 2;
+
+/** Send flags (native Server.send). */
+export const SEND_CLOSE = 1;
+export const SEND_RELEASE = 2;
+
+/** Method ids as the parser reports them; index 0 means "read the bytes". */
+export const METHODS = ['', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE'] as const;
+export const METHOD_ID: Record<string, number> = Object.fromEntries(
+  METHODS.map((m, i) => [m, i]).filter(([m]) => m !== ''),
+);

@@ -1,0 +1,162 @@
+/**
+ * @module request
+ * A request is a view of the slab its bytes arrived in: method, target,
+ * headers and body are offsets, and each is turned into a JS value only when
+ * a handler reads it (then cached).  Objects are reused by the dispatcher
+ * while handlers answer synchronously; an async handler keeps its own.
+ */
+import {
+  HDR_STRIDE, METHODS, R_BODY_LEN, R_BODY_OFF, R_FLAGS, R_HDR_COUNT, R_HDR_START, R_METHOD,
+  R_METHOD_LEN, R_METHOD_OFF, R_MINOR, R_PATH_LEN, R_TARGET_LEN, R_TARGET_OFF, F_KEEP_ALIVE,
+} from './layout';
+import type { Params } from './router';
+
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+const EMPTY = Buffer.alloc(0);
+
+export type Headers = Record<string, string | string[]>;
+
+export class Request<P extends Params = Params> {
+  /** @internal */ _slab: Uint8Array = EMPTY;
+  /** @internal */ _slabId = -1;
+  /** @internal */ _hdrs: Int32Array = new Int32Array(0);
+  /** @internal */ _hdrStart = 0;
+  /** @internal */ _hdrCount = 0;
+  /** @internal */ _methodId = 0;
+  /** @internal */ _methodOff = 0;
+  /** @internal */ _methodLen = 0;
+  /** @internal */ _targetOff = 0;
+  /** @internal */ _targetLen = 0;
+  /** @internal */ _pathLen = 0;
+  /** @internal */ _minor = 1;
+  /** @internal */ _bodyOff = 0;
+  /** @internal */ _bodyLen = 0;
+  /** @internal */ _flags = 0;
+  /** Route parameters (`/users/:id` gives `{ id }`); `*` holds the wildcard tail. */
+  params: P = {} as P;
+  private _url: string | undefined = undefined;
+  private _path: string | undefined = undefined;
+  private _headers: Headers | undefined = undefined;
+  private _body: Buffer | undefined = undefined;
+
+  /** @internal Points this object at row `base` of the batch. */
+  _reset(slab: Uint8Array, slabId: number, rows: Int32Array, base: number, hdrs: Int32Array): void {
+    this._slab = slab;
+    this._slabId = slabId;
+    this._hdrs = hdrs;
+    this._hdrStart = rows[base + R_HDR_START];
+    this._hdrCount = rows[base + R_HDR_COUNT];
+    this._methodId = rows[base + R_METHOD];
+    this._methodOff = rows[base + R_METHOD_OFF];
+    this._methodLen = rows[base + R_METHOD_LEN];
+    this._targetOff = rows[base + R_TARGET_OFF];
+    this._targetLen = rows[base + R_TARGET_LEN];
+    this._pathLen = rows[base + R_PATH_LEN];
+    this._minor = rows[base + R_MINOR];
+    this._bodyOff = rows[base + R_BODY_OFF];
+    this._bodyLen = rows[base + R_BODY_LEN];
+    this._flags = rows[base + R_FLAGS];
+    this._url = undefined;
+    this._path = undefined;
+    this._headers = undefined;
+    this._body = undefined;
+  }
+
+  /**
+   * @internal The shared header table is overwritten by the next batch: a
+   * request that outlives its batch (async handler) copies its entries.  The
+   * slab itself stays pinned until the request is answered.
+   */
+  _detach(): void {
+    const s = this._hdrStart * HDR_STRIDE;
+    this._hdrs = this._hdrs.slice(s, s + this._hdrCount * HDR_STRIDE);
+    this._hdrStart = 0;
+  }
+
+  get method(): string {
+    return this._methodId !== 0
+      ? METHODS[this._methodId]
+      : latin1Slice.call(this._slab, this._methodOff, this._methodOff + this._methodLen);
+  }
+
+  /** The raw request-target, as sent. */
+  get url(): string {
+    return (this._url ??= latin1Slice.call(this._slab, this._targetOff, this._targetOff + this._targetLen));
+  }
+
+  /** The target up to '?', percent-decoded. */
+  get path(): string {
+    if (this._path === undefined) {
+      const raw = latin1Slice.call(this._slab, this._targetOff, this._targetOff + this._pathLen);
+      let p = raw;
+      if (raw.indexOf('%') !== -1) {
+        try {
+          p = decodeURIComponent(raw);
+        } catch {
+          p = raw;
+        }
+      }
+      this._path = p;
+    }
+    return this._path;
+  }
+
+  /** @internal The target up to '?', undecoded (the router decodes per segment). */
+  rawPath(): string {
+    return latin1Slice.call(this._slab, this._targetOff, this._targetOff + this._pathLen);
+  }
+
+  get httpVersion(): string {
+    return this._minor === 1 ? '1.1' : '1.0';
+  }
+
+  get keepAlive(): boolean {
+    return (this._flags & F_KEEP_ALIVE) !== 0;
+  }
+
+  /** All header fields, names in lower case; repeated fields joined with ', ' (set-cookie: an array). */
+  get headers(): Headers {
+    if (this._headers === undefined) {
+      const h: Headers = {};
+      const t = this._hdrs;
+      for (let i = 0, e = this._hdrStart * HDR_STRIDE; i < this._hdrCount; i++, e += HDR_STRIDE) {
+        const name = latin1Slice.call(this._slab, t[e], t[e] + t[e + 1]).toLowerCase();
+        const value = latin1Slice.call(this._slab, t[e + 2], t[e + 2] + t[e + 3]);
+        const prev = h[name];
+        if (prev === undefined) h[name] = name === 'set-cookie' ? [value] : value;
+        else if (Array.isArray(prev)) prev.push(value);
+        else h[name] = prev + ', ' + value;
+      }
+      this._headers = h;
+    }
+    return this._headers;
+  }
+
+  /** One header's value (first occurrence), without building `headers`. */
+  header(name: string): string | undefined {
+    if (this._headers !== undefined) {
+      const v = this._headers[name.toLowerCase()];
+      return Array.isArray(v) ? v[0] : v;
+    }
+    const want = name.toLowerCase();
+    const t = this._hdrs;
+    for (let i = 0, e = this._hdrStart * HDR_STRIDE; i < this._hdrCount; i++, e += HDR_STRIDE) {
+      if (t[e + 1] !== want.length) continue;
+      if (latin1Slice.call(this._slab, t[e], t[e] + t[e + 1]).toLowerCase() === want) {
+        return latin1Slice.call(this._slab, t[e + 2], t[e + 2] + t[e + 3]);
+      }
+    }
+    return undefined;
+  }
+
+  /** The body as a Buffer over the slab (no copy); valid until the request is answered. */
+  get body(): Buffer {
+    if (this._body === undefined) {
+      this._body =
+        this._bodyLen === 0
+          ? EMPTY
+          : Buffer.from(this._slab.buffer, this._slab.byteOffset + this._bodyOff, this._bodyLen);
+    }
+    return this._body;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * @module response
+ * Serializes responses straight into the output arena (or any Buffer).
+ * Status lines are built once; the Date value is refreshed by one timer a
+ * second, not per response (RFC 9110 6.6.1 only asks for second precision).
+ */
+import { STATUS_CODES } from 'node:http';
+
+const latin1Write = Buffer.prototype.latin1Write as (this: Buffer, s: string, offset: number, length?: number) => number;
+const utf8Write = Buffer.prototype.utf8Write as (this: Buffer, s: string, offset: number, length?: number) => number;
+
+export const CONN_DEFAULT = 0; // HTTP/1.1 keep-alive: nothing to say
+export const CONN_CLOSE = 1;
+export const CONN_KEEP_ALIVE = 2; // HTTP/1.0 that asked for keep-alive
+const CONN_HEADER = ['', 'Connection: close\r\n', 'Connection: keep-alive\r\n'];
+
+const STATUS_LINE: string[] = [];
+for (let s = 100; s <= 599; s++) {
+  STATUS_LINE[s] = `HTTP/1.1 ${s} ${STATUS_CODES[s] ?? 'Unknown'}\r\n`;
+}
+
+export function statusText(status: number): string {
+  return STATUS_CODES[status] ?? 'Unknown';
+}
+
+export const TEXT = 'text/plain; charset=utf-8';
+export const JSON_TYPE = 'application/json; charset=utf-8';
+export const OCTETS = 'application/octet-stream';
+
+/** The cached `Date` header value and a generation that changes with it. */
+export class DateCache {
+  value = new Date().toUTCString();
+  gen = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private users = 0;
+
+  start(): void {
+    if (this.users++ === 0) {
+      this.refresh();
+      this.timer = setInterval(() => this.refresh(), 1000);
+      this.timer.unref();
+    }
+  }
+
+  stop(): void {
+    if (--this.users === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private refresh(): void {
+    const v = new Date().toUTCString();
+    if (v !== this.value) {
+      this.value = v;
+      this.gen++;
+    }
+  }
+}
+
+/** Upper bound of a head written by writeHead with `extra` header bytes. */
+export function headBound(type: string, extra: number): number {
+  return 160 + type.length + extra;
+}
+
+/** Writes a status line and the standard headers; returns the new offset. */
+export function writeHead(
+  t: Buffer, pos: number, status: number, type: string | null, length: number,
+  conn: number, date: string, extra: string,
+): number {
+  let h = (STATUS_LINE[status] ?? `HTTP/1.1 ${status} Unknown\r\n`) + 'Date: ' + date + '\r\n';
+  if (type !== null) h += 'Content-Type: ' + type + '\r\n';
+  h += 'Content-Length: ' + length + '\r\n' + CONN_HEADER[conn] + extra + '\r\n';
+  return pos + latin1Write.call(t, h, pos);
+}
+
+/** Writes a whole response with a string body. `room` must cover headBound + 3 * body.length. */
+export function writeText(
+  t: Buffer, pos: number, status: number, type: string, body: string,
+  conn: number, date: string, head: boolean, extra: string,
+): number {
+  const len = Buffer.byteLength(body);
+  pos = writeHead(t, pos, status, type, len, conn, date, extra);
+  return head || len === 0 ? pos : pos + utf8Write.call(t, body, pos);
+}
+
+/** Writes a whole response with a byte body. `room` must cover headBound + body.length. */
+export function writeBytes(
+  t: Buffer, pos: number, status: number, type: string, body: Uint8Array,
+  conn: number, date: string, head: boolean, extra: string,
+): number {
+  pos = writeHead(t, pos, status, type, body.length, conn, date, extra);
+  if (head) return pos;
+  t.set(body, pos);
+  return pos + body.length;
+}
