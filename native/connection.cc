@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "chunked.h"
 #include "framing.h"
 #include "layout.h"
 #include "server.h"
@@ -84,39 +85,21 @@ void Server::Process(Conn* c) {
     more = false;
     int rows = 0, nhdr = 0, error = 0;
     while (rows < kMaxRows && pos < c->len && !c->no_more) {
-      size_t nh = limits_.max_headers;
-      if (nhdr + static_cast<int>(nh) > kMaxHeaderEntries) {
+      if (nhdr + static_cast<int>(limits_.max_headers) > kMaxHeaderEntries) {
         more = true;
         break;
       }
-      RequestHead head;
-      int r = parse_request(impl_, base + pos, c->len - pos, &head, fields_, &nh);
+      Message m;
+      int r = next_message(impl_, slab->data + pos, c->len - pos, limits_, fields_, &m);
       if (r == kParseIncomplete) {
-        if (c->len - pos > limits_.max_header_bytes) error = 431;
-        break;
-      }
-      if (r == kParseTooManyHeaders || (r > 0 && static_cast<size_t>(r) > limits_.max_header_bytes)) {
-        error = 431;
+        c->need = m.need;
         break;
       }
       if (r < 0) {
-        error = 400;
+        error = -r;
         break;
       }
-      Framing f;
-      analyze_framing(head, fields_, nh, &f);
-      if (f.status == 0 && f.chunked) f.status = 501;  // chunked bodies: not yet
-      if (f.status == 0 && static_cast<uint64_t>(f.content_length) > limits_.max_body)
-        f.status = 413;
-      if (f.status) {
-        error = f.status;
-        break;
-      }
-      size_t need = static_cast<size_t>(r) + static_cast<size_t>(f.content_length);
-      if (c->len - pos < need) {
-        c->need = need;  // the body is still arriving
-        break;
-      }
+      const RequestHead& head = m.head;
       int32_t* row = rows_ + rows * kRowStride;
       int method = method_id(head.method, head.method_len);
       size_t tlen = head.target_len;
@@ -129,23 +112,24 @@ void Server::Process(Conn* c) {
       row[kPathLen] = static_cast<int32_t>(plen);
       row[kMinor] = head.minor_version;
       row[kHdrStart] = nhdr;
-      row[kHdrCount] = static_cast<int32_t>(nh);
-      row[kBodyOff] = static_cast<int32_t>(pos + r);
-      row[kBodyLen] = static_cast<int32_t>(f.content_length);
-      row[kFlags] = (f.keep_alive ? kKeepAlive : 0) | (f.expect_continue ? kExpectContinue : 0);
+      row[kHdrCount] = static_cast<int32_t>(m.num_headers);
+      row[kBodyOff] = static_cast<int32_t>(pos + m.head_len);
+      row[kBodyLen] = static_cast<int32_t>(m.body_len);
+      row[kFlags] = (m.framing.keep_alive ? kKeepAlive : 0) |
+                    (m.framing.expect_continue ? kExpectContinue : 0);
       row[kMethodOff] = static_cast<int32_t>(head.method - base);
       row[kMethodLen] = static_cast<int32_t>(head.method_len);
       int32_t* h = hdrs_ + nhdr * kHdrStride;
-      for (size_t i = 0; i < nh; i++, h += kHdrStride) {
+      for (size_t i = 0; i < m.num_headers; i++, h += kHdrStride) {
         h[0] = static_cast<int32_t>(fields_[i].name - base);
         h[1] = static_cast<int32_t>(fields_[i].name_len);
         h[2] = static_cast<int32_t>(fields_[i].value - base);
         h[3] = static_cast<int32_t>(fields_[i].value_len);
       }
-      nhdr += static_cast<int>(nh);
-      pos += need;
+      nhdr += static_cast<int>(m.num_headers);
+      pos += m.consumed;
       rows++;
-      if (!f.keep_alive) c->no_more = true;  // nothing after it is answered
+      if (!m.framing.keep_alive) c->no_more = true;  // nothing after it is answered
     }
     if (rows == kMaxRows) more = true;
     if (rows == 0 && error == 0) break;
@@ -187,8 +171,17 @@ void Server::Process(Conn* c) {
   }
   // Keep the unparsed tail (a request still arriving) at the front of a slab.
   size_t rest = c->no_more ? 0 : c->len - pos;
-  if (rest > 0 && rest >= slab->cap && c->need == 0)
-    c->need = std::min(slab->cap * 2, limits_.max_header_bytes + 1);  // a long head
+  if (rest > 0 && rest >= slab->cap && c->need == 0) {
+    /* A head longer than a slab (maxHeaderBytes raised past 64 KiB), or a
+     * chunked body whose size is not known yet: double, up to a bound that
+     * covers a head, a maximal body and its chunk framing. */
+    size_t bound = limits_.max_header_bytes + chunked_wire_limit(limits_.max_body) + 4096;
+    c->need = std::min(slab->cap * 2, bound);
+    if (rest >= bound) {
+      c->no_more = true;  // cannot grow further: the request is too large
+      rest = 0;
+    }
+  }
   if (pinned || (c->need > slab->cap)) {
     // Requests still point into this slab (or it is too small): move on.
     c->slab = nullptr;

@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "chunked.h"
 #include "layout.h"
 
 namespace salvo {
@@ -150,4 +151,38 @@ void analyze_framing(const RequestHead& head, const HeaderField* fields, size_t 
   out->status = status;
 }
 
+int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
+                 HeaderField* fields, Message* m) {
+  m->need = 0;
+  m->num_headers = limits.max_headers;
+  int r = parse_request(impl, buf, len, &m->head, fields, &m->num_headers);
+  if (r == kParseIncomplete) return len > limits.max_header_bytes ? -431 : kParseIncomplete;
+  if (r == kParseTooManyHeaders) return -431;
+  if (r < 0) return -400;
+  if (static_cast<size_t>(r) > limits.max_header_bytes) return -431;
+  m->head_len = static_cast<size_t>(r);
+  analyze_framing(m->head, fields, m->num_headers, &m->framing);
+  const Framing& f = m->framing;
+  if (f.status) return -f.status;
+  if (f.chunked) {
+    size_t enc = 0, dec = 0;
+    int c = scan_chunked(buf + r, len - r, limits.max_body, &enc, &dec);
+    if (c == kChunkedIncomplete) return kParseIncomplete;
+    if (c == kChunkedTooLarge) return -413;
+    if (c != kChunkedComplete) return -400;
+    m->body_len = decode_chunked(buf + r, enc);
+    m->consumed = r + enc;
+    return static_cast<int>(m->consumed);
+  }
+  if (static_cast<uint64_t>(f.content_length) > limits.max_body) return -413;
+  m->body_len = static_cast<size_t>(f.content_length);
+  m->consumed = r + m->body_len;
+  if (m->consumed > len) {
+    m->need = m->consumed;  // the body is still arriving
+    return kParseIncomplete;
+  }
+  return static_cast<int>(m->consumed);
+}
+
 }  // namespace salvo
+

@@ -20,6 +20,32 @@ struct Framing {
   int status;  // 0 when acceptable, else the HTTP status to answer and close
 };
 
+struct Limits {
+  size_t max_header_bytes = 16 * 1024;  // Node's default --max-http-header-size
+  size_t max_headers = 100;
+  size_t max_body = 1024 * 1024;
+  size_t high_water = 1024 * 1024;  // unsent bytes per connection before reading pauses
+};
+
+/* One request on the wire: its head, and where its (decoded) body is. */
+struct Message {
+  RequestHead head;
+  size_t num_headers;
+  size_t head_len;   // bytes of the head, through the blank line
+  size_t body_len;   // body bytes; the body starts at head_len
+  size_t consumed;   // bytes of the whole message on the wire
+  size_t need;       // when incomplete: bytes the message needs in one buffer, or 0
+  Framing framing;
+};
+
+/* Parses the message at the start of buf and applies the framing rules.
+ *   > 0      complete: m->consumed bytes (chunked bodies are decoded in place)
+ *   -2       incomplete (m->need says how large a buffer it needs, if known)
+ *   -status  refuse with this HTTP status and close: 400, 413, 417, 431, 501, 505
+ * `fields` holds limits.max_headers entries. */
+int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
+                 HeaderField* fields, Message* m);
+
 void analyze_framing(const RequestHead& head, const HeaderField* fields, size_t n,
                      Framing* out);
 

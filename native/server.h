@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "arena.h"
+#include "framing.h"
 #include "parser.h"
 #include "routes.h"
 
@@ -23,12 +24,6 @@ namespace salvo {
 
 class Server;
 
-struct Limits {
-  size_t max_header_bytes = 16 * 1024;  // Node's default --max-http-header-size
-  size_t max_headers = 100;
-  size_t max_body = 1024 * 1024;
-  size_t high_water = 1024 * 1024;  // unsent bytes before reading pauses
-};
 
 struct Conn {
   uv_tcp_t tcp;

@@ -1,0 +1,48 @@
+/* Chunked request bodies (RFC 9112 section 7.1).
+ *
+ *   chunked-body = *chunk last-chunk trailer-section CRLF
+ *   chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+ *   chunk-size   = 1*HEXDIG            (overflow past max_body: 413)
+ *   chunk-ext    = *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] )
+ *   last-chunk   = 1*("0") [ chunk-ext ] CRLF
+ *
+ * Strict like the head parser: CRLF only, no bare LF; trailer fields must be
+ * valid field lines (they are validated and dropped).
+ *
+ * scan_chunked is stateless: it scans from the first byte of the body every
+ * time (the connection calls it again when more bytes arrive; the cost is
+ * bounded because it jumps over chunk data by size).  It never reads at or
+ * past buf + len and never allocates.
+ */
+#ifndef SALVO_CHUNKED_H
+#define SALVO_CHUNKED_H
+
+#include <stddef.h>
+
+namespace salvo {
+
+enum ChunkedResult : int {
+  kChunkedComplete = 1,
+  kChunkedIncomplete = -2,
+  kChunkedError = -1,      // malformed: 400
+  kChunkedTooLarge = -413, // decoded size would exceed max_body, or the encoded
+                           // body exceeds chunked_wire_limit(max_body)
+};
+
+/* The most bytes a chunked body may take on the wire: its data plus framing
+ * for many small chunks.  Past it the body is refused (413) even if the data
+ * is small, so a client cannot make us buffer 6 bytes per byte of body. */
+constexpr size_t chunked_wire_limit(size_t max_body) { return 2 * max_body + 65536; }
+
+/* On kChunkedComplete: *encoded_len = bytes of the whole chunked body on the
+ * wire (through the final CRLF), *decoded_len = bytes of chunk data. */
+int scan_chunked(const char* buf, size_t len, size_t max_body, size_t* encoded_len,
+                 size_t* decoded_len);
+
+/* Moves the chunk data of a body that scan_chunked accepted to the front of
+ * buf (in place: the decoded form is never longer).  Returns decoded_len. */
+size_t decode_chunked(char* buf, size_t encoded_len);
+
+}  // namespace salvo
+
+#endif
