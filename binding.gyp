@@ -9,6 +9,7 @@
         "native/connection.cc",
         "native/framing.cc",
         "native/parser.cc",
+        "native/routes.cc",
         "native/server.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

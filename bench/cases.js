@@ -33,8 +33,37 @@ const plain = () => ({ flags: [], scriptArgs: [] })
 const HELLO = { status: 200, body: 'Hello world!' }
 const helloLoads = () => ({ pipelined: pipelined(), plain: plain() })
 
+// The POST case sends a 1 KiB body with every request.
+const KIB = 'x'.repeat(1024)
+
 const CASES = [
-  { name: 'salvo', server: 'servers/salvo.js', path: '/', expect: HELLO, loads: helloLoads() },
+  // report: the server prints GC/counter reports (servers/gc-report.js) per mode.
+  { name: 'salvo', server: 'servers/salvo.js', path: '/', expect: HELLO, loads: helloLoads(), report: true },
+  {
+    name: 'salvo-json',
+    server: 'servers/salvo.js',
+    path: '/json',
+    expect: { status: 200, body: '{"message":"Hello, World!"}' },
+    loads: { pipelined: pipelined() },
+    report: true
+  },
+  {
+    name: 'salvo-param',
+    server: 'servers/salvo.js',
+    path: '/user/42?q=abc',
+    expect: { status: 200, body: 'user 42 abc' },
+    loads: { pipelined: pipelined() },
+    report: true
+  },
+  {
+    name: 'salvo-post',
+    server: 'servers/salvo.js',
+    path: '/upload',
+    request: { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: KIB },
+    expect: { status: 200, body: '1024' },
+    loads: { pipelined: pipelined(DEPTH, 'POST', KIB) },
+    report: true
+  },
   { name: 'node-http', server: 'servers/node-http.js', path: '/', expect: HELLO, loads: helloLoads() },
   { name: 'fastify', server: 'servers/fastify.js', path: '/', expect: HELLO, loads: helloLoads() },
   {

@@ -59,6 +59,9 @@ async function measure (c, round, config, tools, log) {
     const [firstLoad] = Object.values(c.loads)
     await runWrk(tools, firstLoad, { ...opts, seconds: config.warmup })
     for (const [mode, load] of Object.entries(c.loads)) {
+      // A reporting server starts a new accounting period (GC, counters) here,
+      // so the warm-up and the other mode are not in this mode's report.
+      if (c.report) server.child.kill('SIGUSR2')
       const [t0, p0] = [cpu.sample(), cpu.processTicks(server.child.pid)]
       const result = await runWrk(tools, load, { ...opts, seconds: config.duration })
       const [t1, p1] = [cpu.sample(), cpu.processTicks(server.child.pid)]
@@ -124,6 +127,15 @@ async function main () {
       if (m.check) res.checks.push({ round, responseBytes: m.check.responseBytes, problems: m.check.problems })
       // JSON lines the server printed (e.g. GC statistics on SIGTERM).
       if (m.server?.reports.length) res.reports.push({ round, reports: m.server.reports })
+      // salvoReport n (n >= 1) covers the n-th mode of this case; 0 is the warm-up.
+      if (c.report && m.server) {
+        const modesOfCase = Object.keys(c.loads)
+        for (const r of m.server.reports) {
+          const mode = modesOfCase[r.salvoReport - 1]
+          const run = mode && res.runs[mode]?.at(-1)
+          if (run && !run.error) run.server = r
+        }
+      }
     }
   }
   info.loadAfter = os.loadavg()

@@ -106,7 +106,9 @@ void Server::Process(Conn* c) {
       const char* q = static_cast<const char*>(memchr(head.target, '?', tlen));
       size_t plen = q ? static_cast<size_t>(q - head.target) : tlen;
       row[kMethod] = method;
-      row[kRoute] = routes_.Find(method, head.target, plen);
+      int np = 0;
+      row[kRoute] = routes_.Find(method, base, head.target, plen, row + kParams, &np);
+      row[kParamCount] = np;
       row[kTargetOff] = static_cast<int32_t>(head.target - base);
       row[kTargetLen] = static_cast<int32_t>(tlen);
       row[kPathLen] = static_cast<int32_t>(plen);

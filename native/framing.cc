@@ -1,5 +1,6 @@
 #include "framing.h"
 
+#include <limits.h>
 #include <string.h>
 
 #include "chunked.h"
@@ -53,6 +54,18 @@ void each_token(const char* p, size_t n, F fn) {
   }
 }
 
+/* Host = uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2): unreserved,
+ * pct-encoded, sub-delims, ':' and the brackets of an IP literal. */
+bool valid_host(const char* p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = static_cast<unsigned char>(p[i]);
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              strchr("-._~!$&'()*+,;=%:[]", c) != nullptr;
+    if (!ok || c == 0) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 int method_id(const char* m, size_t len) {
@@ -94,7 +107,9 @@ void analyze_framing(const RequestHead& head, const HeaderField* fields, size_t 
   }
   // HTTP/1.1 is persistent unless "close"; 1.0 only with "keep-alive" (RFC 9112 9.3).
   bool keep_alive = head.minor_version >= 1;
+  bool close = false;  // "close" wins over "keep-alive" in any order (9.3, 9.6)
   bool have_cl = false, have_te = false;
+  int hosts = 0;
   int64_t cl = 0;
   int status = 0;
   for (size_t i = 0; i < n && status == 0; i++) {
@@ -103,7 +118,7 @@ void analyze_framing(const RequestHead& head, const HeaderField* fields, size_t 
       case 10:
         if (name_is(f, "connection", 10)) {
           each_token(f.value, f.value_len, [&](const char* t, size_t tn) {
-            if (token_eq(t, tn, "close", 5)) keep_alive = false;
+            if (token_eq(t, tn, "close", 5)) close = true;
             else if (token_eq(t, tn, "keep-alive", 10) && head.minor_version == 0)
               keep_alive = true;
           });
@@ -135,6 +150,14 @@ void analyze_framing(const RequestHead& head, const HeaderField* fields, size_t 
           out->chunked = true;
         }
         break;
+      case 4:
+        if (name_is(f, "host", 4)) {
+          hosts++;
+          /* An empty Host is legal for a target without authority (RFC 9112
+           * 3.2), but no origin server of ours has such targets: refuse it. */
+          if (f.value_len == 0 || !valid_host(f.value, f.value_len)) status = 400;
+        }
+        break;
       case 6:
         if (name_is(f, "expect", 6)) {
           if (token_eq(f.value, f.value_len, "100-continue", 12)) out->expect_continue = true;
@@ -143,11 +166,15 @@ void analyze_framing(const RequestHead& head, const HeaderField* fields, size_t 
         break;
     }
   }
+  /* RFC 9112 3.2: a server MUST answer 400 to an HTTP/1.1 request without
+   * Host, with more than one, or (for 1.1) with an empty one. */
+  if (status == 0 && head.minor_version >= 1 && hosts != 1) status = 400;
+  if (status == 0 && hosts > 1) status = 400;
   // Both present is how requests get smuggled (RFC 9112 6.1): refuse.
   if (status == 0 && have_cl && have_te) status = 400;
   if (status == 0 && out->chunked && head.minor_version == 0) status = 400;
   out->content_length = have_cl ? cl : 0;
-  out->keep_alive = keep_alive;
+  out->keep_alive = keep_alive && !close;
   out->status = status;
 }
 
@@ -170,6 +197,7 @@ int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
     if (c == kChunkedIncomplete) return kParseIncomplete;
     if (c == kChunkedTooLarge) return -413;
     if (c != kChunkedComplete) return -400;
+    if (static_cast<size_t>(r) + enc > static_cast<size_t>(INT_MAX)) return -413;  // the result is an int
     m->body_len = decode_chunked(buf + r, enc);
     m->consumed = r + enc;
     return static_cast<int>(m->consumed);
@@ -177,6 +205,7 @@ int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
   if (static_cast<uint64_t>(f.content_length) > limits.max_body) return -413;
   m->body_len = static_cast<size_t>(f.content_length);
   m->consumed = r + m->body_len;
+  if (m->consumed > static_cast<size_t>(INT_MAX)) return -413;  // the result is an int
   if (m->consumed > len) {
     m->need = m->consumed;  // the body is still arriving
     return kParseIncomplete;

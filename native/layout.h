@@ -12,7 +12,7 @@
 namespace salvo {
 namespace layout {
 
-constexpr int kRowStride = 16;  // int32 per request row
+constexpr int kRowStride = 32;  // int32 per request row
 enum Row : int {
   kMethod = 0,    // Method id below
   kRoute,         // static route id matched in C++, or -1
@@ -27,6 +27,8 @@ enum Row : int {
   kFlags,         // Flags below
   kMethodOff,
   kMethodLen,
+  kParamCount,    // route parameters matched in C++
+  kParams = 16,   // (offset, length) pairs, kMaxRouteParams of them
 };
 
 constexpr int kHdrStride = 4;  // nameOff, nameLen, valueOff, valueLen

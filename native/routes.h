@@ -1,10 +1,13 @@
-/* Static routes matched in C++ while the batch is parsed, so the hot path
- * needs no JS string for the path: JS registers (method, exact path) pairs at
- * listen() and reads the route id from the request row.  Parametric and
- * wildcard routes, and anything not found here, go to the JS router.
+/* The route table, compiled at listen() and matched in C++ while the batch is
+ * parsed, so the hot path builds no JS string for the path.  JS registers
+ * every route whose pattern fits (method id, pattern, id); the row then says
+ * which route matched and where its parameters are (offsets into the slab).
  *
- * Open addressing over a power-of-two table; FNV-1a over the path bytes.
- * Lookups allocate nothing. */
+ * Static paths: one hash lookup (FNV-1a, open addressing, load <= 1/2).
+ * Parametric and wildcard paths: a segment tree walked with the same
+ * precedence as the JS router (src/router.ts): static > :param > *, with
+ * backtracking.  A path with a '%' escape is left to the JS router, which
+ * decodes segments before comparing them.  Lookups allocate nothing. */
 #ifndef SALVO_ROUTES_H
 #define SALVO_ROUTES_H
 
@@ -16,52 +19,54 @@
 
 namespace salvo {
 
-class StaticRoutes {
+constexpr int kMaxRouteParams = 8;
+constexpr int kMethodIds = 10;  // layout::Method; id 0 (other methods) is JS-only
+
+class Routes {
  public:
-  void Clear() {
-    entries_.clear();
-    table_.clear();
-  }
-  void Add(int method, const std::string& path, int id) {
-    entries_.push_back({method, path, id});
-    Rebuild();
-  }
-  int Find(int method, const char* p, size_t n) const {
-    if (table_.empty()) return -1;
-    size_t mask = table_.size() - 1;
-    for (size_t i = Hash(method, p, n) & mask;; i = (i + 1) & mask) {
-      int e = table_[i];
-      if (e < 0) return -1;
-      const Entry& en = entries_[e];
-      if (en.method == method && en.path.size() == n && memcmp(en.path.data(), p, n) == 0)
-        return en.id;
-    }
-  }
+  /* method: 1..9, or -1 for every method ("all"). */
+  bool Add(int method, const std::string& pattern, int id);
+  /* Returns the route id or -1; params receives (offset from `base`, length)
+   * pairs, *np their number. */
+  int Find(int method, const char* base, const char* path, size_t n, int32_t* params,
+           int* np) const;
 
  private:
-  struct Entry {
+  struct Node {
+    std::vector<std::pair<std::string, int>> statics;
+    int param = -1;
+    int routes[kMethodIds];
+    int all = -1;
+    int wild[kMethodIds];
+    int wild_all = -1;
+    Node() {
+      for (int i = 0; i < kMethodIds; i++) routes[i] = wild[i] = -1;
+    }
+  };
+  struct Static {
     int method;
     std::string path;
     int id;
   };
+  static int Pick(const int* by_method, int all, int method) {
+    int r = by_method[method];
+    if (r < 0 && method == 2) r = by_method[1];  // HEAD is answered by GET (RFC 9110 9.3.2)
+    return r >= 0 ? r : all;
+  }
   static size_t Hash(int method, const char* p, size_t n) {
     uint32_t h = 2166136261u ^ static_cast<uint32_t>(method);
     for (size_t i = 0; i < n; i++) h = (h ^ static_cast<uint8_t>(p[i])) * 16777619u;
     return h;
   }
-  void Rebuild() {
-    size_t size = 16;
-    while (size < entries_.size() * 2) size <<= 1;  // load factor <= 1/2
-    table_.assign(size, -1);
-    for (size_t e = 0; e < entries_.size(); e++) {
-      const Entry& en = entries_[e];
-      size_t i = Hash(en.method, en.path.data(), en.path.size()) & (size - 1);
-      while (table_[i] >= 0) i = (i + 1) & (size - 1);
-      table_[i] = static_cast<int>(e);
-    }
-  }
-  std::vector<Entry> entries_;
+  int FindStatic(int method, const char* p, size_t n) const;
+  void Rebuild();
+  int Walk(int node, int method, const char* base, const char* p, size_t n, int32_t* params,
+           int np, int* out_np) const;
+
+  std::vector<Static> statics_;
   std::vector<int> table_;
+  std::vector<Node> nodes_{Node()};
+  bool any_dynamic_ = false;
 };
 
 }  // namespace salvo

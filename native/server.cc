@@ -271,11 +271,13 @@ Napi::Value Server::Send(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-/* addRoute(methodId, path, id): a static route matched during parsing. */
+/* addRoute(methodId | -1, pattern, id) -> false when the pattern cannot be
+ * matched natively (JS then disables native matching; see app.ts). */
 Napi::Value Server::AddRoute(const Napi::CallbackInfo& info) {
-  routes_.Add(info[0].As<Napi::Number>().Int32Value(), info[1].As<Napi::String>().Utf8Value(),
-              info[2].As<Napi::Number>().Int32Value());
-  return info.Env().Undefined();
+  bool ok = routes_.Add(info[0].As<Napi::Number>().Int32Value(),
+                        info[1].As<Napi::String>().Utf8Value(),
+                        info[2].As<Napi::Number>().Int32Value());
+  return Napi::Boolean::New(info.Env(), ok);
 }
 
 Napi::Value Server::GetStats(const Napi::CallbackInfo& info) {

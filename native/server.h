@@ -95,7 +95,7 @@ class Server : public Napi::ObjectWrap<Server> {
   std::vector<int> free_ids_;
   size_t live_conns_ = 0;
   SlabPool pool_;
-  StaticRoutes routes_;
+  Routes routes_;
 
   Napi::FunctionReference dispatch_, on_close_, on_closed_;
   Napi::Reference<Napi::Int32Array> rows_ref_, hdrs_ref_, ctl_ref_;

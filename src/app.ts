@@ -5,14 +5,15 @@
  * addon), not per request.
  */
 import dns from 'node:dns';
+import fastJson from 'fast-json-stringify';
 import net from 'node:net';
 import { Dispatcher, type Handler, type Route } from './dispatcher';
 import { SalvoError } from './errors';
-import { METHOD_ID } from './layout';
+import { MAX_ROUTE_PARAMS, METHOD_ID } from './layout';
 import { binding, type NativeServer, type NativeServerOptions } from './native';
 import type { Request } from './request';
 import { DateCache } from './response';
-import { Router, isStaticPath, type Params } from './router';
+import { Router, type Params } from './router';
 
 export interface AppOptions {
   /** Put stack traces in 500 bodies (never in production). Default false. */
@@ -51,7 +52,10 @@ export type PathParams<P extends string> = string extends P
 
 export type RouteHandler<P extends string> = (req: Request<PathParams<P> & Params>) => unknown;
 
-const METHOD_NAMES = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+export interface RouteOptions {
+  /** JSON Schemas; `response` maps a status code to the schema its JSON body is serialized with (fast-json-stringify, compiled once). */
+  schema?: { response?: Record<number | string, object> };
+}
 
 function positiveInt(name: string, v: unknown, def: number): number {
   if (v === undefined) return def;
@@ -59,6 +63,27 @@ function positiveInt(name: string, v: unknown, def: number): number {
     throw new SalvoError('SALVO_ERR_INVALID_ARG', `${name} must be a positive integer, got ${String(v)}`);
   }
   return v;
+}
+
+/** Compiles one serializer per declared status at registration, never per request. */
+function compileSerializers(method: string, path: string, response: unknown): Route['serializers'] {
+  if (response === undefined) return null;
+  if (response === null || typeof response !== 'object') {
+    throw new SalvoError('SALVO_ERR_INVALID_ARG', `schema.response for ${method} ${path} must be an object`);
+  }
+  const out: Record<number, (v: unknown) => string> = {};
+  for (const [code, schema] of Object.entries(response)) {
+    const status = Number(code);
+    if (!Number.isInteger(status) || status < 100 || status > 599) {
+      throw new SalvoError('SALVO_ERR_INVALID_ARG', `schema.response key must be a status code, got ${code}`);
+    }
+    try {
+      out[status] = fastJson(schema as Parameters<typeof fastJson>[0]) as (v: unknown) => string;
+    } catch (err) {
+      throw new SalvoError('SALVO_ERR_INVALID_ARG', `schema.response[${code}] for ${method} ${path}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  return out;
 }
 
 export class Server {
@@ -121,49 +146,72 @@ export class App {
     };
   }
 
-  get<P extends string>(path: P, handler: RouteHandler<P>): this {
-    return this.add('GET', path, handler);
+  get<P extends string>(path: P, handler: RouteHandler<P>): this;
+  get<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  get(path: string, a: unknown, b?: unknown): this {
+    return this.add('GET', path, a, b);
   }
-  head<P extends string>(path: P, handler: RouteHandler<P>): this {
-    return this.add('HEAD', path, handler);
+  head<P extends string>(path: P, handler: RouteHandler<P>): this;
+  head<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  head(path: string, a: unknown, b?: unknown): this {
+    return this.add('HEAD', path, a, b);
   }
-  post<P extends string>(path: P, handler: RouteHandler<P>): this {
-    return this.add('POST', path, handler);
+  post<P extends string>(path: P, handler: RouteHandler<P>): this;
+  post<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  post(path: string, a: unknown, b?: unknown): this {
+    return this.add('POST', path, a, b);
   }
-  put<P extends string>(path: P, handler: RouteHandler<P>): this {
-    return this.add('PUT', path, handler);
+  put<P extends string>(path: P, handler: RouteHandler<P>): this;
+  put<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  put(path: string, a: unknown, b?: unknown): this {
+    return this.add('PUT', path, a, b);
   }
-  patch<P extends string>(path: P, handler: RouteHandler<P>): this {
-    return this.add('PATCH', path, handler);
+  patch<P extends string>(path: P, handler: RouteHandler<P>): this;
+  patch<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  patch(path: string, a: unknown, b?: unknown): this {
+    return this.add('PATCH', path, a, b);
   }
-  delete<P extends string>(path: P, handler: RouteHandler<P>): this {
-    return this.add('DELETE', path, handler);
+  delete<P extends string>(path: P, handler: RouteHandler<P>): this;
+  delete<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  delete(path: string, a: unknown, b?: unknown): this {
+    return this.add('DELETE', path, a, b);
   }
-  options<P extends string>(path: P, handler: RouteHandler<P>): this {
-    return this.add('OPTIONS', path, handler);
+  options<P extends string>(path: P, handler: RouteHandler<P>): this;
+  options<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  options(path: string, a: unknown, b?: unknown): this {
+    return this.add('OPTIONS', path, a, b);
   }
   /** Every method, including ones salvo has no name for. */
-  all<P extends string>(path: P, handler: RouteHandler<P>): this {
-    return this.add('*', path, handler);
+  all<P extends string>(path: P, handler: RouteHandler<P>): this;
+  all<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  all(path: string, a: unknown, b?: unknown): this {
+    return this.add('*', path, a, b);
   }
 
-  route<P extends string>(def: { method: string | string[]; url: P; handler: RouteHandler<P> }): this {
+  route<P extends string>(def: RouteOptions & { method: string | string[]; url: P; handler: RouteHandler<P> }): this {
     if (def === null || typeof def !== 'object') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'route() takes an object');
     const methods = Array.isArray(def.method) ? def.method : [def.method];
     for (const m of methods) {
       if (typeof m !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(m)) {
         throw new SalvoError('SALVO_ERR_INVALID_ARG', `invalid method: ${String(m)}`);
       }
-      this.add(m === '*' ? '*' : m.toUpperCase(), def.url, def.handler);
+      this.add(m === '*' ? '*' : m.toUpperCase(), def.url, { schema: def.schema }, def.handler);
     }
     return this;
   }
 
-  private add(method: string, path: string, handler: unknown): this {
+  private add(method: string, path: string, a: unknown, b?: unknown): this {
+    const [options, handler] = typeof a === 'function' && b === undefined ? [{}, a] : [a, b];
     if (typeof path !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'path must be a string');
+    if (options === null || typeof options !== 'object') throw new SalvoError('SALVO_ERR_INVALID_ARG', `options for ${method} ${path} must be an object`);
     if (typeof handler !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', `handler for ${method} ${path} must be a function`);
+    const paramNames = path.split('/').filter((s) => s[0] === ':' || s === '*').map((s) => (s === '*' ? '*' : s.slice(1)));
+    if (paramNames.length > MAX_ROUTE_PARAMS) {
+      throw new SalvoError('SALVO_ERR_ROUTE_INVALID', `${path} has more than ${MAX_ROUTE_PARAMS} parameters`);
+    }
     const route: Route = {
-      id: this.routes.length, method, path, handler: handler as Handler,
+      id: this.routes.length, method, path, handler: handler as Handler, paramNames,
+      serializers: compileSerializers(method, path, (options as RouteOptions).schema?.response),
       cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
     this.router.add(route); // validates and throws on duplicates
@@ -199,7 +247,7 @@ export class App {
       nativeOptions,
     );
     dispatcher = new Dispatcher(native, this.routes, this.router, this.date, { debug: o.debug });
-    this.registerStatic(native);
+    this.registerRoutes(native);
     let bound: number;
     try {
       bound = native.listen(host, port, backlog);
@@ -210,18 +258,14 @@ export class App {
     return new Server(native, host, bound, closed, this.date);
   }
 
-  /** Static routes are matched by the addon while it parses. */
-  private registerStatic(native: NativeServer): void {
-    const has = new Set(this.routes.map((r) => `${r.method} ${r.path}`));
+  /**
+   * Routes are compiled into the addon's table and matched while it parses;
+   * methods it has no id for (custom ones) stay with the JS router.
+   */
+  private registerRoutes(native: NativeServer): void {
     for (const r of this.routes) {
-      if (!isStaticPath(r.path)) continue;
-      const methods = r.method === '*' ? METHOD_NAMES.filter((m) => !has.has(`${m} ${r.path}`)) : [r.method];
-      for (const m of methods) {
-        const id = METHOD_ID[m];
-        if (id !== undefined) native.addRoute(id, r.path, r.id);
-      }
-      // HEAD is answered by the GET route unless one of its own exists.
-      if (r.method === 'GET' && !has.has(`HEAD ${r.path}`)) native.addRoute(METHOD_ID.HEAD, r.path, r.id);
+      const id = r.method === '*' ? -1 : METHOD_ID[r.method];
+      if (id !== undefined) native.addRoute(id, r.path, r.id);
     }
   }
 }

@@ -28,6 +28,10 @@ export interface Route {
   readonly method: string;
   readonly path: string;
   readonly handler: Handler;
+  /** Parameter names in path order ('*' for the wildcard), for req.params. */
+  readonly paramNames: readonly string[];
+  /** Response serializers compiled from the route's schema, by status. */
+  readonly serializers: Record<number, (v: unknown) => string> | null;
   /** The last constant string answer and its bytes, valid for one Date value. */
   cacheBody: string | undefined;
   cacheBytes: Buffer | undefined;
@@ -50,8 +54,6 @@ class ConnState {
     return this.head < this.queue.length;
   }
 }
-
-const EMPTY_PARAMS: Params = Object.freeze({}) as Params;
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v instanceof Promise || (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function');
@@ -107,7 +109,7 @@ export class Dispatcher {
       let result: unknown;
       if (routeId >= 0) {
         route = this.routes[routeId];
-        req.params = EMPTY_PARAMS;
+        req._paramNames = route.paramNames;
       } else {
         route = this.lookup(req);
       }
@@ -269,7 +271,8 @@ export class Dispatcher {
     } else {
       let json: string;
       try {
-        json = JSON.stringify(value);
+        const ser = route !== null && route.serializers !== null ? route.serializers[status] : undefined;
+        json = ser !== undefined ? ser(value) : JSON.stringify(value);
       } catch (err) {
         status = 500;
         json = JSON.stringify({ statusCode: 500, code: 'SALVO_ERR_RESPONSE_TYPE', error: statusText(500) });

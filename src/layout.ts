@@ -2,7 +2,7 @@
  * @module layout
  * The tables shared with the addon; must match native/layout.h.
  */
-export const ROW_STRIDE = 16;
+export const ROW_STRIDE = 32;
 export const R_METHOD = 0;
 export const R_ROUTE = 1;
 export const R_TARGET_OFF = 2;
@@ -16,6 +16,10 @@ export const R_BODY_LEN = 9;
 export const R_FLAGS = 10;
 export const R_METHOD_OFF = 11;
 export const R_METHOD_LEN = 12;
+export const R_PARAM_COUNT = 13;
+export const R_PARAMS = 16;
+/** Route parameters the addon can report per request (native/routes.h). */
+export const MAX_ROUTE_PARAMS = 8;
 
 export const HDR_STRIDE = 4;
 

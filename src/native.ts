@@ -37,7 +37,7 @@ export interface NativeServer {
   listen(host: string, port: number, backlog: number): number;
   close(force: boolean): void;
   send(connId: number, outLen: number, extra: Uint8Array | undefined, flags: number, slabId: number): void;
-  addRoute(methodId: number, path: string, id: number): void;
+  addRoute(methodId: number, pattern: string, id: number): boolean;
   stats(): NativeStats;
 }
 

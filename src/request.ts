@@ -7,12 +7,24 @@
  */
 import {
   HDR_STRIDE, METHODS, R_BODY_LEN, R_BODY_OFF, R_FLAGS, R_HDR_COUNT, R_HDR_START, R_METHOD,
-  R_METHOD_LEN, R_METHOD_OFF, R_MINOR, R_PATH_LEN, R_TARGET_LEN, R_TARGET_OFF, F_KEEP_ALIVE,
+  R_METHOD_LEN, R_METHOD_OFF, R_PARAM_COUNT, R_PARAMS, R_MINOR, R_PATH_LEN, R_TARGET_LEN, R_TARGET_OFF, F_KEEP_ALIVE,
 } from './layout';
+import { parseQuery, type Query } from './query';
 import type { Params } from './router';
 
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 const EMPTY = Buffer.alloc(0);
+const NO_NAMES: readonly string[] = [];
+const NO_PARAMS = Object.freeze({});
+
+function decodeParam(s: string): string {
+  if (s.indexOf('%') === -1) return s;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
 
 export type Headers = Record<string, string | string[]>;
 
@@ -32,12 +44,17 @@ export class Request<P extends Params = Params> {
   /** @internal */ _bodyOff = 0;
   /** @internal */ _bodyLen = 0;
   /** @internal */ _flags = 0;
-  /** Route parameters (`/users/:id` gives `{ id }`); `*` holds the wildcard tail. */
-  params: P = {} as P;
+  /** @internal Parameter spans from the addon: (offset, length) pairs. */
+  _pv: Int32Array | null = null;
+  /** @internal */ _np = 0;
+  /** @internal Names of the matched route's parameters, in path order. */
+  _paramNames: readonly string[] = NO_NAMES;
+  private _params: P | undefined = undefined;
   private _url: string | undefined = undefined;
   private _path: string | undefined = undefined;
   private _headers: Headers | undefined = undefined;
   private _body: Buffer | undefined = undefined;
+  private _query: Query | undefined = undefined;
 
   /** @internal Points this object at row `base` of the batch. */
   _reset(slab: Uint8Array, slabId: number, rows: Int32Array, base: number, hdrs: Int32Array): void {
@@ -56,10 +73,17 @@ export class Request<P extends Params = Params> {
     this._bodyOff = rows[base + R_BODY_OFF];
     this._bodyLen = rows[base + R_BODY_LEN];
     this._flags = rows[base + R_FLAGS];
+    const np = (this._np = rows[base + R_PARAM_COUNT]);
+    if (np !== 0) {
+      const pv = (this._pv ??= new Int32Array(16));
+      for (let i = 0; i < 2 * np; i++) pv[i] = rows[base + R_PARAMS + i];
+    }
+    this._params = undefined;
     this._url = undefined;
     this._path = undefined;
     this._headers = undefined;
     this._body = undefined;
+    this._query = undefined;
   }
 
   /**
@@ -71,6 +95,24 @@ export class Request<P extends Params = Params> {
     const s = this._hdrStart * HDR_STRIDE;
     this._hdrs = this._hdrs.slice(s, s + this._hdrCount * HDR_STRIDE);
     this._hdrStart = 0;
+  }
+
+  /** Route parameters (`/users/:id` gives `{ id }`), percent-decoded; `*` holds the wildcard tail. */
+  get params(): P {
+    if (this._params === undefined) {
+      if (this._np === 0) return NO_PARAMS as P;
+      const p: Record<string, string> = {};
+      const pv = this._pv as Int32Array;
+      for (let i = 0; i < this._np; i++) {
+        p[this._paramNames[i]] = decodeParam(latin1Slice.call(this._slab, pv[2 * i], pv[2 * i] + pv[2 * i + 1]));
+      }
+      this._params = p as P;
+    }
+    return this._params;
+  }
+
+  set params(v: P) {
+    this._params = v;
   }
 
   get method(): string {
@@ -104,6 +146,16 @@ export class Request<P extends Params = Params> {
   /** @internal The target up to '?', undecoded (the router decodes per segment). */
   rawPath(): string {
     return latin1Slice.call(this._slab, this._targetOff, this._targetOff + this._pathLen);
+  }
+
+  /** The query string as an object; a repeated key gives an array. */
+  get query(): Query {
+    if (this._query === undefined) {
+      const q = this._targetOff + this._pathLen + 1; // past '?'
+      const end = this._targetOff + this._targetLen;
+      this._query = q < end ? parseQuery(latin1Slice.call(this._slab, q, end)) : Object.create(null);
+    }
+    return this._query as Query;
   }
 
   get httpVersion(): string {

@@ -155,6 +155,18 @@ t.test('malformed requests answer 400 and the server closes', async (t) => {
   }
 })
 
+t.test('Host is required in HTTP/1.1 and must not repeat (RFC 9112 3.2: MUST answer 400)', async (t) => {
+  t.test('HTTP/1.1 without Host', (t) => expect400AndClose(t, Buffer.from('GET / HTTP/1.1\r\n\r\n'), 'no Host'))
+  t.test('two Host lines', (t) => expect400AndClose(t, Buffer.from('GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n'), 'two Host lines'))
+  t.test('HTTP/1.0 without Host is answered', async (t) => {
+    const c = await connect(t, port)
+    await c.write('GET / HTTP/1.0\r\n\r\n')
+    const { responses } = await c.readUntilClose()
+    t.same(responses.map((r) => r.status), [200])
+  })
+  t.end()
+})
+
 t.test('malformed request after good ones in the same write: good ones first', async (t) => {
   for (const [what, raw] of Object.entries({
     'no colon': 'GET / HTTP/1.1\r\nBad Header\r\n\r\n',

@@ -344,6 +344,24 @@ t.test('HTTP/1.0', async (t) => {
     t.equal(res2.text, 'Hello world!')
   })
 
+  t.test('close wins over keep-alive in the same request (RFC 9112 9.3)', async (t) => {
+    const cases = {
+      'Connection: close, keep-alive': 'GET / HTTP/1.0\r\nConnection: close, keep-alive\r\n\r\n',
+      'Connection: keep-alive, close': 'GET / HTTP/1.0\r\nConnection: keep-alive, close\r\n\r\n',
+      'Connection: close then Connection: keep-alive': 'GET / HTTP/1.0\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n'
+    }
+    for (const [what, raw] of Object.entries(cases)) {
+      t.test(what, async (t) => {
+        const c = await connect(t, port)
+        await c.write(raw)
+        const { responses } = await c.readUntilClose()
+        t.same(responses.map((r) => r.status), [200])
+        t.notOk(/keep-alive/i.test(responses[0]?.headers.connection || ''), 'response does not say keep-alive')
+      })
+    }
+    t.end()
+  })
+
   t.test('POST with a body over HTTP/1.0', async (t) => {
     const c = await connect(t, port)
     await c.write(post('/body', 'ten bytes!', { version: '1.0' }))

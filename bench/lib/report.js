@@ -10,6 +10,7 @@ function median (xs) {
 }
 
 const num = (x) => x === null ? '-' : Math.round(x).toLocaleString('en-US')
+const fmt = (x, d) => x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d)
 const times = (x) => x === null ? '-' : x.toFixed(2) + 'x'
 
 /** Adds `median` per mode and `ratios` per mode to each case summary. */
@@ -60,6 +61,21 @@ function print (results, modes, refLabels, meta) {
     raw.push([r.name, ...modes.map((m) => (r.runs[m] || []).map((x) => x.error ? 'x' : num(x.rps) + (x.flags.length ? '!' : '')).join(' / '))])
   }
   out.push(table(raw), '')
+
+  // What the server said about itself (salvo cases): GC per million requests,
+  // GC time share, RSS after the load, and writes per read batch (invariant 3).
+  const gcRows = [['case', 'mode', 'scavenges/M req', 'mark-compacts', 'GC time', 'RSS after (MB)', 'writes/read', 'req/read']]
+  for (const r of results) {
+    for (const m of modes) {
+      const reps = (r.runs[m] || []).map((x) => x.server).filter(Boolean)
+      if (!reps.length) continue
+      const med = (f) => median(reps.map(f).filter((v) => v !== null && v !== undefined))
+      gcRows.push([r.name, m, fmt(med((x) => x.scavengesPerMillion), 1), fmt(med((x) => x.markCompacts), 0),
+        fmt(100 * med((x) => x.gcShare), 2) + '%', fmt(med((x) => x.rssMB), 1),
+        fmt(med((x) => x.reads ? x.writes / x.reads : null), 3), fmt(med((x) => x.reads ? x.requests / x.reads : null), 1)])
+    }
+  }
+  if (gcRows.length > 1) out.push('server reports (medians over rounds):', table(gcRows), '')
 
   const problems = []
   for (const r of results) {
