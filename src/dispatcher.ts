@@ -252,7 +252,7 @@ export class Dispatcher {
         }
         const start = this.reserve(headBound(TEXT, 0) + 3 * value.length);
         const t = this.target;
-        const end = writeText(t, start, 200, TEXT, value, conn, this.date.value, false, '');
+        const end = writeText(t, start, 200, TEXT, value, conn, this.date, false, '');
         this.commit(start, end);
         route.cacheBody = value;
         route.cacheBytes = Buffer.from(t.subarray(start, end));
@@ -260,14 +260,14 @@ export class Dispatcher {
         return;
       }
       const start = this.reserve(headBound(TEXT, extra.length) + 3 * value.length);
-      this.commit(start, writeText(this.target, start, status, TEXT, value, conn, this.date.value, head, extra));
+      this.commit(start, writeText(this.target, start, status, TEXT, value, conn, this.date, head, extra));
     } else if (value instanceof Uint8Array) {
       const start = this.reserve(headBound(OCTETS, extra.length) + value.length);
-      this.commit(start, writeBytes(this.target, start, status, OCTETS, value, conn, this.date.value, head, extra));
+      this.commit(start, writeBytes(this.target, start, status, OCTETS, value, conn, this.date, head, extra));
     } else if (value === undefined || value === null) {
       const s = status === 200 ? 204 : status;
       const start = this.reserve(headBound(TEXT, extra.length));
-      this.commit(start, writeText(this.target, start, s, TEXT, '', conn, this.date.value, head, extra));
+      this.commit(start, writeText(this.target, start, s, TEXT, '', conn, this.date, head, extra));
     } else {
       let json: string;
       try {
@@ -278,7 +278,7 @@ export class Dispatcher {
         json = JSON.stringify({ statusCode: 500, code: 'SALVO_ERR_RESPONSE_TYPE', error: statusText(500) });
       }
       const start = this.reserve(headBound(JSON_TYPE, extra.length) + 3 * json.length);
-      this.commit(start, writeText(this.target, start, status, JSON_TYPE, json, conn, this.date.value, head, extra));
+      this.commit(start, writeText(this.target, start, status, JSON_TYPE, json, conn, this.date, head, extra));
     }
     if (!keep) this.markClose();
   }
@@ -286,7 +286,7 @@ export class Dispatcher {
   /** A canned answer for a protocol error: then the connection closes. */
   private respondRaw(status: number, body: string, conn: number): void {
     const start = this.reserve(headBound(TEXT, 0) + body.length);
-    this.commit(start, writeText(this.target, start, status, TEXT, body, conn, this.date.value, false, ''));
+    this.commit(start, writeText(this.target, start, status, TEXT, body, conn, this.date, false, ''));
     this.markClose();
   }
 

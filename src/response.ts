@@ -63,33 +63,71 @@ export function headBound(type: string, extra: number): number {
   return 160 + type.length + extra;
 }
 
+/**
+ * The bytes every response with a given status and Content-Type starts with,
+ * up to "Content-Length: ", encoded once per Date value: per response only the
+ * length digits and the tail are written (no header string is built).
+ */
+class HeadPrefixes {
+  private gen = -1;
+  private readonly byType = new Map<string | null, Buffer[]>();
+
+  get(status: number, type: string | null, dates: DateCache): Buffer {
+    if (this.gen !== dates.gen) {
+      this.byType.clear();
+      this.gen = dates.gen;
+    }
+    let byStatus = this.byType.get(type);
+    if (byStatus === undefined) this.byType.set(type, (byStatus = []));
+    let b = byStatus[status];
+    if (b === undefined) {
+      let h = (STATUS_LINE[status] ?? `HTTP/1.1 ${status} Unknown\r\n`) + 'Date: ' + dates.value + '\r\n';
+      if (type !== null) h += 'Content-Type: ' + type + '\r\n';
+      b = byStatus[status] = Buffer.from(h + 'Content-Length: ', 'latin1');
+    }
+    return b;
+  }
+}
+
+const prefixes = new HeadPrefixes();
+const CRLF2 = 0x0d0a0d0a;
+
 /** Writes a status line and the standard headers; returns the new offset. */
 export function writeHead(
   t: Buffer, pos: number, status: number, type: string | null, length: number,
-  conn: number, date: string, extra: string,
+  conn: number, dates: DateCache, extra: string,
 ): number {
-  let h = (STATUS_LINE[status] ?? `HTTP/1.1 ${status} Unknown\r\n`) + 'Date: ' + date + '\r\n';
-  if (type !== null) h += 'Content-Type: ' + type + '\r\n';
-  h += 'Content-Length: ' + length + '\r\n' + CONN_HEADER[conn] + extra + '\r\n';
-  return pos + latin1Write.call(t, h, pos);
+  const prefix = prefixes.get(status, type, dates);
+  t.set(prefix, pos);
+  pos += prefix.length;
+  // Content-Length digits, most significant first.
+  let digits = 1;
+  for (let v = length; v >= 10; v = Math.floor(v / 10)) digits++;
+  for (let i = digits - 1, v = length; i >= 0; i--, v = Math.floor(v / 10)) t[pos + i] = 48 + (v % 10);
+  pos += digits;
+  if (conn === CONN_DEFAULT && extra === '') {
+    t.writeUInt32BE(CRLF2, pos);
+    return pos + 4;
+  }
+  return pos + latin1Write.call(t, '\r\n' + CONN_HEADER[conn] + extra + '\r\n', pos);
 }
 
 /** Writes a whole response with a string body. `room` must cover headBound + 3 * body.length. */
 export function writeText(
   t: Buffer, pos: number, status: number, type: string, body: string,
-  conn: number, date: string, head: boolean, extra: string,
+  conn: number, dates: DateCache, head: boolean, extra: string,
 ): number {
   const len = Buffer.byteLength(body);
-  pos = writeHead(t, pos, status, type, len, conn, date, extra);
+  pos = writeHead(t, pos, status, type, len, conn, dates, extra);
   return head || len === 0 ? pos : pos + utf8Write.call(t, body, pos);
 }
 
 /** Writes a whole response with a byte body. `room` must cover headBound + body.length. */
 export function writeBytes(
   t: Buffer, pos: number, status: number, type: string, body: Uint8Array,
-  conn: number, date: string, head: boolean, extra: string,
+  conn: number, dates: DateCache, head: boolean, extra: string,
 ): number {
-  pos = writeHead(t, pos, status, type, body.length, conn, date, extra);
+  pos = writeHead(t, pos, status, type, body.length, conn, dates, extra);
   if (head) return pos;
   t.set(body, pos);
   return pos + body.length;

@@ -1,0 +1,953 @@
+/* Standalone tests of native/framing.cc and native/chunked.cc (no Node).
+ *
+ * next_message() is what the connection runs on every read: the head parser,
+ * then the framing rules of RFC 9112 (sections 6, 7.1, 9.3) and the limits.
+ * As in parser_test.cc, every input is copied so that its last byte sits
+ * right before a PROT_NONE page, so a read at or past buf + len faults, and
+ * every case runs on the scalar parser and, when the CPU has it, on SSE4.2.
+ *
+ * The chunked decoder is also compared with `ref_chunked` below, a
+ * byte-at-a-time state machine written from the grammar in chunked.h that
+ * shares no code with chunked.cc, on fixed cases and on random mutations of
+ * random valid bodies.
+ *
+ * Build and run: make -C native/test (plain -O2 -Werror, then ASan/UBSan).
+ */
+#include "../chunked.h"
+#include "../framing.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+using salvo::HeaderField;
+using salvo::Limits;
+using salvo::Message;
+using salvo::ParserImpl;
+
+namespace {
+
+int g_passed = 0;
+int g_failed = 0;
+
+void check(bool ok, const std::string& what) {
+  if (ok) {
+    g_passed++;
+  } else {
+    g_failed++;
+    if (g_failed <= 50) fprintf(stderr, "FAIL: %s\n", what.c_str());
+  }
+}
+
+std::string show(const std::string& s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c == '\r') out += "\\r";
+    else if (c == '\n') out += "\\n";
+    else if (c == '\t') out += "\\t";
+    else if (c < 0x20 || c >= 0x7F) {
+      char b[8];
+      snprintf(b, sizeof b, "\\x%02x", c);
+      out += b;
+    } else out += static_cast<char>(c);
+  }
+  if (out.size() > 300) out = out.substr(0, 300) + "...";
+  return out;
+}
+
+/* A writable data region followed by one PROT_NONE page (next_message
+ * decodes chunked bodies in place, so the copy must be writable). */
+class GuardedBuffer {
+ public:
+  static constexpr size_t kDataPages = 96;
+  GuardedBuffer() {
+    page_ = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    size_ = kDataPages * page_;
+    void* m = mmap(nullptr, size_ + page_, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (m == MAP_FAILED) { perror("mmap"); exit(2); }
+    base_ = static_cast<char*>(m);
+    if (mprotect(base_ + size_, page_, PROT_NONE) != 0) {
+      perror("mprotect");
+      exit(2);
+    }
+  }
+  ~GuardedBuffer() { munmap(base_, size_ + page_); }
+  /* Copies `s` so that it ends at the guard page; returns its first byte. */
+  char* place(const std::string& s) {
+    if (s.size() > size_) { fprintf(stderr, "input too long\n"); exit(2); }
+    char* p = base_ + size_ - s.size();
+    memcpy(p, s.data(), s.size());
+    return p;
+  }
+
+ private:
+  size_t page_ = 0, size_ = 0;
+  char* base_ = nullptr;
+};
+
+GuardedBuffer* g_buf;
+std::vector<ParserImpl> g_impls;
+
+const char* impl_name(ParserImpl impl) {
+  return impl == ParserImpl::kScalar ? "scalar" : "sse42";
+}
+
+/* One next_message() call, its results as values. */
+struct Framed {
+  int result = 0;
+  Message m{};
+  std::string body;   // m.body_len bytes at head_len, after decoding
+  std::string after;  // the whole buffer after the call
+};
+
+Framed frame(ParserImpl impl, const std::string& in, const Limits& limits) {
+  char* buf = g_buf->place(in);
+  std::vector<HeaderField> fields(limits.max_headers + 1);
+  fields[limits.max_headers].name = "sentinel";
+  Framed f;
+  f.result = salvo::next_message(impl, buf, in.size(), limits, fields.data(), &f.m);
+  check(fields[limits.max_headers].name != nullptr &&
+            strcmp(fields[limits.max_headers].name, "sentinel") == 0,
+        "wrote past the fields capacity: " + show(in));
+  if (f.result > 0) {
+    check(static_cast<size_t>(f.result) == f.m.consumed, "result is consumed");
+    check(f.m.consumed <= in.size(), "consumed within the input");
+    check(f.m.head_len + f.m.body_len <= f.m.consumed, "head + body within consumed");
+    check(f.m.num_headers <= limits.max_headers, "num_headers within capacity");
+    f.body.assign(buf + f.m.head_len, f.m.body_len);
+  }
+  f.after.assign(buf, in.size());
+  return f;
+}
+
+Limits default_limits() { return Limits(); }
+
+/* Runs `in` on every impl; each must give `want`. */
+void expect_status(const std::string& name, const std::string& in, int want,
+                   const Limits& limits = default_limits()) {
+  for (ParserImpl impl : g_impls) {
+    Framed f = frame(impl, in, limits);
+    check(f.result == want, name + " [" + impl_name(impl) + "]: got " +
+                                std::to_string(f.result) + " want " +
+                                std::to_string(want) + " for " + show(in));
+  }
+}
+
+struct Want {
+  std::string body;
+  bool keep_alive = true;
+  bool expect_continue = false;
+  bool chunked = false;
+  size_t consumed = 0;  // 0: the whole input
+};
+
+/* A complete message: checks the result, the body and the flags, that bytes
+ * after the message are untouched, and that every strict prefix of it is
+ * incomplete (-2), with `need` set once the head is in (Content-Length). */
+void expect_message(const std::string& name, const std::string& in, const Want& w,
+                    const Limits& limits = default_limits(), bool prefixes = true) {
+  size_t consumed = w.consumed ? w.consumed : in.size();
+  for (ParserImpl impl : g_impls) {
+    std::string tag = name + " [" + impl_name(impl) + "]";
+    Framed f = frame(impl, in, limits);
+    check(f.result == static_cast<int>(consumed),
+          tag + ": result " + std::to_string(f.result) + " want " +
+              std::to_string(consumed) + " for " + show(in));
+    if (f.result <= 0) continue;
+    check(f.body == w.body, tag + ": body " + show(f.body) + " want " + show(w.body));
+    check(f.m.framing.keep_alive == w.keep_alive, tag + ": keep_alive");
+    check(f.m.framing.expect_continue == w.expect_continue, tag + ": expect_continue");
+    check(f.m.framing.chunked == w.chunked, tag + ": chunked");
+    check(f.m.framing.status == 0, tag + ": status 0");
+    check(f.after.compare(consumed, std::string::npos, in, consumed, std::string::npos) == 0,
+          tag + ": bytes after the message untouched");
+    if (!w.chunked)
+      check(f.after == in, tag + ": a Content-Length body is not moved");
+    if (!prefixes) continue;
+    for (size_t k = 0; k < consumed; k++) {
+      Framed p = frame(impl, in.substr(0, k), limits);
+      check(p.result == -2, tag + ": prefix " + std::to_string(k) + " gave " +
+                                std::to_string(p.result));
+      if (!w.chunked && k >= f.m.head_len)
+        check(p.m.need == consumed, tag + ": need " + std::to_string(p.m.need) +
+                                        " at prefix " + std::to_string(k));
+    }
+  }
+}
+
+/* ---- reference chunked decoder -------------------------------------------
+ * One byte at a time, from the grammar in chunked.h (RFC 9112 7.1, 9110
+ * 5.6.2 tokens, 5.6.4 quoted strings, 5.5 field values), no code shared with
+ * chunked.cc.  413 rules, from the header: a chunk-size past what max_body
+ * still allows (as soon as its digit is read), data that cannot end within
+ * chunked_wire_limit (as soon as its size line ends), and any byte needed at
+ * or past the wire limit. */
+struct RefResult {
+  int result = 0;
+  size_t encoded = 0;
+  std::string decoded;
+  bool operator==(const RefResult& o) const {
+    return result == o.result &&
+           (result != salvo::kChunkedComplete ||
+            (encoded == o.encoded && decoded == o.decoded));
+  }
+};
+
+bool r_tchar(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+         (c != 0 && strchr("!#$%&'*+-.^_`|~", c));
+}
+bool r_ws(unsigned char c) { return c == ' ' || c == '\t'; }
+bool r_vchar_obs(unsigned char c) { return (c >= 0x21 && c <= 0x7E) || c >= 0x80; }
+int r_hex(unsigned char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+RefResult ref_chunked(const std::string& in, size_t max_body) {
+  enum St { kSizeFirst, kSize, kExt, kExtSemi, kExtName, kExtAfterName, kExtEq,
+            kExtTok, kExtQ, kExtQEsc, kLineLf, kData, kDataCr, kDataLf,
+            kTrStart, kTrName, kTrValue, kTrLf, kEndLf };
+  const size_t limit = salvo::chunked_wire_limit(max_body);
+  RefResult r;
+  St st = kSizeFirst;
+  unsigned __int128 size = 0;
+  size_t remaining = 0, decoded = 0;
+  bool ws = false;
+  auto err = [&] { r.result = salvo::kChunkedError; return r; };
+  for (size_t i = 0; i < in.size(); i++) {
+    if (i >= limit) { r.result = salvo::kChunkedTooLarge; return r; }
+    unsigned char c = static_cast<unsigned char>(in[i]);
+    switch (st) {
+      case kSizeFirst:
+      case kSize:
+        if (r_hex(c) >= 0) {
+          size = (st == kSizeFirst ? 0 : size) * 16 + r_hex(c);
+          if (size > max_body - decoded) { r.result = salvo::kChunkedTooLarge; return r; }
+          st = kSize;
+        } else if (st == kSizeFirst) return err();
+        else if (r_ws(c)) { ws = true; st = kExt; }
+        else if (c == ';') st = kExtSemi;
+        else if (c == '\r') st = kLineLf;
+        else return err();
+        break;
+      case kExt:  // after the size or a whole extension: BWS ";" or CRLF
+        if (r_ws(c)) ws = true;
+        else if (c == ';') st = kExtSemi;
+        else if (c == '\r' && !ws) st = kLineLf;
+        else return err();
+        break;
+      case kExtSemi:
+        if (r_ws(c)) break;
+        if (!r_tchar(c)) return err();
+        st = kExtName;
+        break;
+      case kExtName:
+        if (r_tchar(c)) break;
+        if (r_ws(c)) st = kExtAfterName;
+        else if (c == '=') st = kExtEq;
+        else if (c == ';') st = kExtSemi;
+        else if (c == '\r') st = kLineLf;
+        else return err();
+        break;
+      case kExtAfterName:
+        if (r_ws(c)) break;
+        if (c == '=') st = kExtEq;
+        else if (c == ';') st = kExtSemi;
+        else return err();
+        break;
+      case kExtEq:
+        if (r_ws(c)) break;
+        if (c == '"') st = kExtQ;
+        else if (r_tchar(c)) st = kExtTok;
+        else return err();
+        break;
+      case kExtTok:
+        if (r_tchar(c)) break;
+        if (r_ws(c)) { ws = true; st = kExt; }
+        else if (c == ';') st = kExtSemi;
+        else if (c == '\r') st = kLineLf;
+        else return err();
+        break;
+      case kExtQ:
+        if (c == '"') { ws = false; st = kExt; }
+        else if (c == '\\') st = kExtQEsc;
+        else if (!(r_vchar_obs(c) || r_ws(c))) return err();
+        break;
+      case kExtQEsc:
+        if (!(r_vchar_obs(c) || r_ws(c))) return err();
+        st = kExtQ;
+        break;
+      case kLineLf:
+        if (c != '\n') return err();
+        ws = false;
+        if (size == 0) { st = kTrStart; break; }
+        if (i + 1 + size + 2 > limit) { r.result = salvo::kChunkedTooLarge; return r; }
+        remaining = static_cast<size_t>(size);
+        st = kData;
+        break;
+      case kData:
+        r.decoded += static_cast<char>(c);
+        if (--remaining == 0) st = kDataCr;
+        break;
+      case kDataCr:
+        if (c != '\r') return err();
+        st = kDataLf;
+        break;
+      case kDataLf:
+        if (c != '\n') return err();
+        decoded += static_cast<size_t>(size);
+        st = kSizeFirst;
+        break;
+      case kTrStart:
+        if (c == '\r') st = kEndLf;
+        else if (r_tchar(c)) st = kTrName;
+        else return err();
+        break;
+      case kTrName:
+        if (r_tchar(c)) break;
+        if (c != ':') return err();
+        st = kTrValue;
+        break;
+      case kTrValue:
+        if (c == '\r') st = kTrLf;
+        else if (!(r_vchar_obs(c) || r_ws(c))) return err();
+        break;
+      case kTrLf:
+        if (c != '\n') return err();
+        st = kTrStart;
+        break;
+      case kEndLf:
+        if (c != '\n') return err();
+        r.result = salvo::kChunkedComplete;
+        r.encoded = i + 1;
+        return r;
+    }
+  }
+  r.result = in.size() > limit ? salvo::kChunkedTooLarge : salvo::kChunkedIncomplete;
+  return r;
+}
+
+/* scan_chunked, then decode_chunked in place, on a guarded copy. */
+RefResult run_chunked(const std::string& in, size_t max_body) {
+  char* buf = g_buf->place(in);
+  RefResult r;
+  size_t enc = 0, dec = 0;
+  r.result = salvo::scan_chunked(buf, in.size(), max_body, &enc, &dec);
+  if (r.result == salvo::kChunkedComplete) {
+    check(enc <= in.size() && dec <= max_body && dec <= enc, "scan lengths in range");
+    check(enc <= salvo::chunked_wire_limit(max_body), "encoded within the wire limit");
+    size_t got = salvo::decode_chunked(buf, enc);
+    check(got == dec, "decode_chunked returns decoded_len");
+    r.encoded = enc;
+    r.decoded.assign(buf, got);
+    check(memcmp(buf + enc, in.data() + enc, in.size() - enc) == 0,
+          "decode leaves the bytes after the body alone");
+  }
+  return r;
+}
+
+std::string describe(const RefResult& r) {
+  std::string s = std::to_string(r.result);
+  if (r.result == salvo::kChunkedComplete)
+    s += " enc=" + std::to_string(r.encoded) + " dec=" + show(r.decoded);
+  return s;
+}
+
+/* A chunked body on its own and inside a request: the result must match
+ * `want` and the reference. */
+void expect_chunked(const std::string& name, const std::string& body, int want,
+                    size_t max_body = 1024 * 1024) {
+  RefResult ref = ref_chunked(body, max_body);
+  RefResult got = run_chunked(body, max_body);
+  check(ref.result == want, name + ": reference gave " + std::to_string(ref.result) +
+                                " want " + std::to_string(want) + " for " + show(body));
+  check(got.result == want, name + ": scan_chunked gave " + std::to_string(got.result) +
+                                " want " + std::to_string(want) + " for " + show(body));
+  check(got == ref, name + ": differs from reference: " + describe(got) + " vs " +
+                        describe(ref));
+}
+
+const std::string kChunkedHead =
+    "POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+
+/* A valid chunked body: decoded as `data`, through next_message too, with
+ * every prefix incomplete. */
+void expect_chunked_ok(const std::string& name, const std::string& body,
+                       const std::string& data, bool prefixes = true) {
+  expect_chunked(name, body, salvo::kChunkedComplete);
+  RefResult got = run_chunked(body, 1024 * 1024);
+  check(got.decoded == data, name + ": decoded " + show(got.decoded) + " want " + show(data));
+  check(got.encoded == body.size(), name + ": encoded length");
+  if (prefixes)
+    for (size_t k = 0; k < body.size(); k++)
+      expect_chunked(name + " prefix " + std::to_string(k), body.substr(0, k),
+                     salvo::kChunkedIncomplete);
+  Want w;
+  w.body = data;
+  w.chunked = true;
+  expect_message(name + " as a request", kChunkedHead + body, w, default_limits(), prefixes);
+  /* And pipelined: the next request must be found where the body ended. */
+  std::string next = "GET /next HTTP/1.1\r\n\r\n";
+  w.consumed = kChunkedHead.size() + body.size();
+  expect_message(name + " then a GET", kChunkedHead + body + next, w, default_limits(), false);
+}
+
+/* ---- Content-Length ------------------------------------------------------- */
+
+void test_content_length() {
+  Want w;
+  expect_message("GET no body", "GET / HTTP/1.1\r\nHost: a\r\n\r\n", w);
+  w.body = "hello";
+  expect_message("CL 5", "POST /p HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", w);
+  expect_message("CL OWS", "POST /p HTTP/1.1\r\nContent-Length: \t5 \r\n\r\nhello", w);
+  expect_message("CL same duplicate",
+                 "POST /p HTTP/1.1\r\nContent-Length: 5\r\ncontent-length: 5\r\n\r\nhello", w);
+  expect_message("CL leading zeros", "POST /p HTTP/1.1\r\nContent-Length: 0005\r\n\r\nhello", w);
+  w.consumed = strlen("POST /p HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello");
+  expect_message("CL then pipelined",
+                 "POST /p HTTP/1.1\r\nContent-Length: 5\r\n\r\nhelloGET / HTTP/1.1\r\n\r\n", w);
+  w = Want();
+  expect_message("CL 0", "POST /p HTTP/1.1\r\nContent-Length: 0\r\n\r\n", w);
+  std::string bin("\0\r\n\xff\x01", 5);
+  w.body = bin;
+  expect_message("CL binary body", "PUT /p HTTP/1.1\r\nContent-Length: 5\r\n\r\n" + bin, w);
+
+  const std::string h = "POST /p HTTP/1.1\r\n";
+  expect_status("CL differing duplicate",
+                h + "Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", -400);
+  expect_status("CL differing duplicate, zero first",
+                h + "Content-Length: 0\r\nContent-Length: 5\r\n\r\nhello", -400);
+  for (const char* v : {"", "abc", "+5", "-1", "5 5", "5,5", "5, 5", "0x5", "5.0", "1e3",
+                        "\xef\xbc\x95", "12345678901234567", "9007199254740992",
+                        "99999999999999999999999"}) {
+    expect_status(std::string("CL invalid ") + show(v),
+                  h + "Content-Length: " + v + "\r\n\r\nhello", -400);
+  }
+  /* 2^53 - 1 is valid (JS sees it exactly) but far past max_body. */
+  expect_status("CL 2^53-1", h + "Content-Length: 9007199254740991\r\n\r\n", -413);
+  expect_status("CL bad after good", h + "Content-Length: 5\r\nContent-Length: x\r\n\r\nhello",
+                -400);
+
+  /* max_body. */
+  Limits small;
+  small.max_body = 10;
+  w = Want();
+  w.body = "0123456789";
+  expect_message("CL == max_body", h + "Content-Length: 10\r\n\r\n0123456789", w, small);
+  expect_status("CL > max_body", h + "Content-Length: 11\r\n\r\n01234567890", -413, small);
+  expect_status("CL > max_body before the body", h + "Content-Length: 11\r\n\r\n", -413, small);
+  expect_status("CL > default max_body", h + "Content-Length: 1048577\r\n\r\n", -413);
+}
+
+/* ---- Transfer-Encoding, version, Expect ---------------------------------- */
+
+void test_refusals() {
+  const std::string h = "POST /p HTTP/1.1\r\nHost: a\r\n";
+  const std::string body = "5\r\nhello\r\n0\r\n\r\n";
+  expect_status("CL + TE", h + "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n" + body,
+                -400);
+  expect_status("TE + CL", h + "Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n" + body,
+                -400);
+  expect_status("TE + CL 0", h + "Transfer-Encoding: chunked\r\nContent-Length: 0\r\n\r\n" + body,
+                -400);
+  for (const char* te : {"gzip", "identity", "chunked, gzip", "chunked,gzip", "", ",",
+                         "chunked;q=1", "xchunked", "chunked x", "\"chunked\""}) {
+    expect_status(std::string("TE final not chunked: ") + show(te),
+                  h + "Transfer-Encoding: " + te + "\r\n\r\n" + body, -400);
+  }
+  for (const char* te : {"gzip, chunked", "deflate,chunked", "gzip , chunked",
+                         "identity, chunked"}) {
+    expect_status(std::string("TE other coding: ") + show(te),
+                  h + "Transfer-Encoding: " + te + "\r\n\r\n" + body, -501);
+  }
+  expect_status("TE chunked on two lines",
+                h + "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n" + body, -400);
+  expect_status("TE gzip line then chunked line",
+                h + "Transfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n" + body, -400);
+  /* Applied twice on one line: refused (501 today; 400 would do as well). */
+  for (ParserImpl impl : g_impls) {
+    Framed f = frame(impl, h + "Transfer-Encoding: chunked, chunked\r\n\r\n" + body,
+                     default_limits());
+    check(f.result == -400 || f.result == -501, "TE chunked, chunked refused");
+  }
+  expect_status("TE chunked in HTTP/1.0",
+                "POST /p HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n" + body, -400);
+  Want w;
+  w.body = "hello";
+  w.chunked = true;
+  expect_message("TE Chunked, any case",
+                 h + "Transfer-Encoding: ChUnKeD\r\n\r\n" + body, w, default_limits(), false);
+  expect_message("TE list with empty elements",
+                 h + "Transfer-Encoding: , chunked ,\r\n\r\n" + body, w, default_limits(), false);
+
+  /* Versions (RFC 9110 15.6.6). */
+  expect_status("HTTP/2.0", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", -505);
+  expect_status("HTTP/0.9", "GET / HTTP/0.9\r\n\r\n", -505);
+  expect_status("HTTP/3.1", "GET / HTTP/3.1\r\n\r\n", -505);
+  w = Want();
+  expect_message("HTTP/1.9", "GET / HTTP/1.9\r\n\r\n", w);
+
+  /* Expect (RFC 9110 10.1.1): only 100-continue is known. */
+  w.expect_continue = true;
+  expect_message("Expect 100-continue", "PUT / HTTP/1.1\r\nExpect: 100-continue\r\n\r\n", w);
+  expect_message("Expect 100-Continue", "PUT / HTTP/1.1\r\nexpect: 100-Continue\r\n\r\n", w);
+  for (const char* e : {"", "foo", "100-continue, foo", "100-continuex", "200-ok",
+                        "100-continue;x=1"})
+    expect_status(std::string("Expect ") + show(e),
+                  "PUT / HTTP/1.1\r\nExpect: " + std::string(e) + "\r\n\r\n", -417);
+
+  /* Errors in the head itself. */
+  expect_status("malformed head", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", -400);
+  expect_status("bare LF head", "GET / HTTP/1.1\nHost: a\n\n", -400);
+  expect_status("empty input", "", -2);
+}
+
+/* ---- Connection (RFC 9112 9.3) ------------------------------------------- */
+
+void test_connection() {
+  struct Case {
+    const char* version;
+    const char* headers;
+    bool keep_alive;
+  } cases[] = {
+      {"1.1", "", true},
+      {"1.1", "Connection: close\r\n", false},
+      {"1.1", "Connection: Close\r\n", false},
+      {"1.1", "Connection: keep-alive\r\n", true},
+      {"1.1", "Connection: Upgrade\r\n", true},
+      {"1.1", "Connection: foo, CLOSE ,bar\r\n", false},
+      {"1.1", "Connection: keep-alive, close\r\n", false},
+      {"1.1", "Connection: keep-alive\r\nConnection: close\r\n", false},
+      {"1.1", "Connection: closed\r\n", true},
+      {"1.1", "X-Connection: close\r\n", true},
+      {"1.0", "", false},
+      {"1.0", "Connection: keep-alive\r\n", true},
+      {"1.0", "Connection: Keep-Alive\r\n", true},
+      {"1.0", "Connection: foo,keep-alive\r\n", true},
+      {"1.0", "Connection: keep-alive, close\r\n", false},
+      {"1.0", "Connection: close, keep-alive\r\n", false},
+      {"1.0", "Connection: close\r\nConnection: keep-alive\r\n", false},
+      {"1.0", "Connection: keepalive\r\n", false},
+  };
+  for (const Case& c : cases) {
+    Want w;
+    w.keep_alive = c.keep_alive;
+    expect_message(std::string("Connection HTTP/") + c.version + " " + show(c.headers),
+                   std::string("GET / HTTP/") + c.version + "\r\nHost: a\r\n" + c.headers +
+                       "\r\n",
+                   w, default_limits(), false);
+  }
+}
+
+/* ---- limits: 431 ----------------------------------------------------------- */
+
+std::string head_with_fields(int n) {
+  std::string s = "GET /many HTTP/1.1\r\n";
+  for (int i = 0; i < n; i++) s += "X-" + std::to_string(i) + ": v\r\n";
+  return s + "\r\n";
+}
+
+void test_header_limits() {
+  Limits l;
+  l.max_headers = 3;
+  Want w;
+  expect_message("3 fields of 3", head_with_fields(3), w, l);
+  expect_status("4 fields of 3", head_with_fields(4), -431, l);
+  expect_status("4 fields of 3, incomplete", head_with_fields(4).substr(0, 40), -431, l);
+  l = Limits();
+  expect_status("101 fields of 100", head_with_fields(101), -431);
+  expect_message("100 fields of 100", head_with_fields(100), w, l, false);
+
+  std::string head = "GET / HTTP/1.1\r\nHost: a\r\nX-Pad: " + std::string(40, 'p') + "\r\n\r\n";
+  l.max_header_bytes = head.size();
+  expect_message("head == max_header_bytes", head, w, l);
+  l.max_header_bytes = head.size() - 1;
+  expect_status("head > max_header_bytes", head, -431, l);
+  /* Incomplete: 431 only once more than max_header_bytes are buffered. */
+  l.max_header_bytes = 20;
+  expect_status("incomplete head within the limit", head.substr(0, 20), -2, l);
+  expect_status("incomplete head past the limit", head.substr(0, 21), -431, l);
+  /* The body does not count against the head limit. */
+  l.max_header_bytes = 64;
+  std::string post = "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\n" + std::string(100, 'b');
+  w.body = std::string(100, 'b');
+  expect_message("body past max_header_bytes", post, w, l, false);
+}
+
+/* ---- chunked --------------------------------------------------------------- */
+
+void test_chunked_valid() {
+  expect_chunked_ok("one chunk", "5\r\nhello\r\n0\r\n\r\n", "hello");
+  expect_chunked_ok("empty body", "0\r\n\r\n", "");
+  expect_chunked_ok("zeros last-chunk", "000\r\n\r\n", "");
+  expect_chunked_ok("several chunks", "5\r\nhello\r\n1\r\n \r\n6\r\nworld!\r\n0\r\n\r\n",
+                    "hello world!");
+  expect_chunked_ok("lower hex", "a\r\n0123456789\r\n0\r\n\r\n", "0123456789");
+  expect_chunked_ok("upper hex", "A\r\n0123456789\r\n0\r\n\r\n", "0123456789");
+  expect_chunked_ok("mixed hex", "1a\r\n" + std::string(26, 'x') + "\r\n0\r\n\r\n",
+                    std::string(26, 'x'));
+  expect_chunked_ok("1F and 1f", "1F\r\n" + std::string(31, 'a') + "\r\n1f\r\n" +
+                                     std::string(31, 'b') + "\r\n0\r\n\r\n",
+                    std::string(31, 'a') + std::string(31, 'b'));
+  expect_chunked_ok("leading zeros", "0005\r\nhello\r\n00000000000000000000000001\r\n!\r\n0\r\n\r\n",
+                    "hello!");
+  expect_chunked_ok("data holding CRLFs and size-like bytes",
+                    "c\r\n0\r\n\r\n0\r\n\r\nab\r\n0\r\n\r\n", "0\r\n\r\n0\r\n\r\nab");
+  std::string bin("\0\xff\r\n\x7f", 5);
+  expect_chunked_ok("binary data", "5\r\n" + bin + "\r\n0\r\n\r\n", bin);
+  /* chunk-ext = *( BWS ";" BWS token [ BWS "=" BWS ( token / quoted-string ) ] ) */
+  expect_chunked_ok("ext name", "5;foo\r\nhello\r\n0\r\n\r\n", "hello");
+  expect_chunked_ok("ext name=token", "5;foo=bar\r\nhello\r\n0\r\n\r\n", "hello");
+  expect_chunked_ok("ext several", "5;a=1;b;c=x-y\r\nhello\r\n0;last=yes\r\n\r\n", "hello");
+  expect_chunked_ok("ext BWS", "5 \t; a \t= b ;c\t;\td = \"q\"\r\nhello\r\n0 ; e\r\n\r\n",
+                    "hello");
+  expect_chunked_ok("ext quoted", "5;name=\"a value; with \\\"quotes\\\" and \\\\ =\"\r\n"
+                    "hello\r\n0\r\n\r\n", "hello");
+  expect_chunked_ok("ext quoted empty", "5;n=\"\"\r\nhello\r\n0\r\n\r\n", "hello");
+  expect_chunked_ok("ext quoted obs-text and tab",
+                    "5;n=\"caf\xc3\xa9\t\\\xff\"\r\nhello\r\n0\r\n\r\n", "hello");
+  expect_chunked_ok("ext all tchars", "5;!#$%&'*+-.^_`|~09azAZ=!#$%&'*+-.^_`|~\r\nhello\r\n0\r\n\r\n",
+                    "hello");
+  /* trailer-section = *( field-line CRLF ) */
+  expect_chunked_ok("trailer", "5\r\nhello\r\n0\r\nX-Checksum: abc\r\n\r\n", "hello");
+  expect_chunked_ok("trailers", "5\r\nhello\r\n0\r\nA: 1\r\nB:\r\nC: \t x y \t\r\n\r\n", "hello");
+  expect_chunked_ok("trailer obs-text", "0\r\nX: caf\xc3\xa9 \xff\r\n\r\n", "");
+  expect_chunked_ok("trailer named like framing", "0\r\nContent-Length: 99\r\n\r\n", "");
+  /* A big chunk, so the data is jumped over rather than scanned. */
+  std::string big(5000, 'z');
+  expect_chunked_ok("big chunk", "1388\r\n" + big + "\r\n0\r\n\r\n", big, false);
+  std::string many, data;
+  for (int i = 0; i < 200; i++) {
+    char hex[8];
+    int n = 1 + i % 17;
+    snprintf(hex, sizeof hex, i % 2 ? "%x" : "%X", n);
+    std::string part(static_cast<size_t>(n), static_cast<char>('a' + i % 26));
+    many += std::string(hex) + "\r\n" + part + "\r\n";
+    data += part;
+  }
+  expect_chunked_ok("200 chunks", many + "0\r\n\r\n", data, false);
+}
+
+void test_chunked_invalid() {
+  const int E = salvo::kChunkedError;
+  const int L = salvo::kChunkedTooLarge;
+  /* Sizes. */
+  expect_chunked("empty size", "\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("size g", "g\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("size 0x5", "0x5\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("size -5", "-5\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("size +5", "+5\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("leading SP", " 5\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("trailing SP", "5 \r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("trailing HTAB", "5\t\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("size 5x", "5x\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("size with NUL", std::string("5\0\r\nhello\r\n0\r\n\r\n", 16), E);
+  /* Overflow: 413 from the size alone. */
+  expect_chunked("size past max_body", "100001\r\n", L);
+  expect_chunked("size 2^64", "10000000000000000\r\n", L);
+  expect_chunked("size 2^64 + 5", "10000000000000005\r\nhello\r\n0\r\n\r\n", L);
+  expect_chunked("size f * 40", std::string(40, 'f') + "\r\n", L);
+  expect_chunked("size 2^64 - 1", "ffffffffffffffff\r\n", L);
+  expect_chunked("size 2^64 - 1, huge max_body", "ffffffffffffffff\r\nab", L, SIZE_MAX);
+  expect_chunked("size 2^64, huge max_body", "10000000000000000\r\n", L, SIZE_MAX);
+  expect_chunked("size 2^63, huge max_body, incomplete", "8000000000000000\r\nab",
+                 salvo::kChunkedIncomplete, SIZE_MAX);
+  expect_chunked("decoded total past max_body", "6\r\nhello!\r\n5\r\nhello\r\n0\r\n\r\n", L, 10);
+  expect_chunked("decoded total == max_body", "5\r\nhello\r\n5\r\nworld\r\n0\r\n\r\n",
+                 salvo::kChunkedComplete, 10);
+  expect_chunked("max_body 0", "1\r\na\r\n0\r\n\r\n", L, 0);
+  expect_chunked("max_body 0, empty", "0\r\n\r\n", salvo::kChunkedComplete, 0);
+  /* Line endings (RFC 9112 2.2): CRLF only. */
+  expect_chunked("bare LF after size", "5\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("bare LF after data", "5\r\nhello\n0\r\n\r\n", E);
+  expect_chunked("bare LF after last-chunk", "5\r\nhello\r\n0\n\r\n", E);
+  expect_chunked("bare LF at the end", "5\r\nhello\r\n0\r\n\n", E);
+  expect_chunked("bare CR after size", "5\rhello\r\n0\r\n\r\n", E);
+  expect_chunked("CR CR LF", "5\r\r\nhello\r\n0\r\n\r\n", E);
+  /* The data must be exactly `size` bytes, then CRLF. */
+  expect_chunked("data too long", "5\r\nhello!\r\n0\r\n\r\n", E);
+  expect_chunked("data too short", "5\r\nhell\r\n0\r\n\r\n", E);
+  expect_chunked("no CRLF after data", "5\r\nhello0\r\n\r\n", E);
+  expect_chunked("LF CR after data", "5\r\nhello\n\r0\r\n\r\n", E);
+  /* Extensions. */
+  expect_chunked("ext empty", "5;\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext empty name", "5;=x\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext empty value", "5;a=\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext trailing SP", "5;a=b \r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext trailing SP after name", "5;a \r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext bad name", "5;a(b\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext bad token value", "5;a=b/c\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext two values", "5;a=b=c\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext value SP value", "5;a=b c\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext unterminated quote", "5;a=\"b\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext bytes after quote", "5;a=\"b\"c\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext quoted CTL", "5;a=\"b\x01\"\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext quoted DEL", "5;a=\"b\x7f\"\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext quoted-pair CR", "5;a=\"b\\\r\"\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext quoted LF", "5;a=\"b\n\"\r\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext bare LF", "5;a=b\nhello\r\n0\r\n\r\n", E);
+  expect_chunked("ext on last-chunk trailing SP", "0;a \r\n\r\n", E);
+  expect_chunked("ext comma", "5,a\r\nhello\r\n0\r\n\r\n", E);
+  /* Trailers: field lines, as strict as the head. */
+  expect_chunked("trailer no colon", "0\r\nX-A\r\n\r\n", E);
+  expect_chunked("trailer SP before colon", "0\r\nX-A : b\r\n\r\n", E);
+  expect_chunked("trailer empty name", "0\r\n: b\r\n\r\n", E);
+  expect_chunked("trailer obs-fold", "0\r\nX-A: b\r\n c\r\n\r\n", E);
+  expect_chunked("trailer bare LF", "0\r\nX-A: b\n\r\n", E);
+  expect_chunked("trailer CTL", "0\r\nX-A: b\x01\r\n\r\n", E);
+  expect_chunked("trailer NUL", std::string("0\r\nX-A: b\0\r\n\r\n", 13), E);
+  expect_chunked("trailer DEL", "0\r\nX-A: \x7f\r\n\r\n", E);
+  expect_chunked("trailer lone CR", "0\r\nX-A: b\rc\r\n\r\n", E);
+  expect_chunked("trailer bad name", "0\r\nX(A): b\r\n\r\n", E);
+  expect_chunked("no final CRLF, next request", "0\r\nGET / HTTP/1.1\r\n\r\n", E);
+  expect_chunked("final CR then junk", "0\r\n\rX", E);
+  /* Errors show as soon as a byte proves them. */
+  expect_chunked("early error", "5\r\nhello\r\nz", E);
+  expect_chunked("early error in ext", "5;(", E);
+
+  /* The wire limit: 2 * max_body + 65536 bytes of encoding. */
+  const size_t mb = 16;
+  const size_t limit = salvo::chunked_wire_limit(mb);
+  std::string zeros = std::string(limit - 5, '0') + "\r\n\r\n";  // exactly the limit
+  check(zeros.size() == limit, "wire limit case length");
+  expect_chunked("leading zeros up to the wire limit", zeros, salvo::kChunkedComplete, mb);
+  expect_chunked("leading zeros past the wire limit", "0" + zeros, L, mb);
+  expect_chunked("incomplete at the wire limit", zeros.substr(0, limit - 1),
+                 salvo::kChunkedIncomplete, mb);
+  expect_chunked("one byte past the wire limit", std::string(limit + 1, '0'), L, mb);
+  std::string ext = "1;x=" + std::string(limit, 'e');
+  expect_chunked("long extension", ext, L, mb);
+  expect_chunked("long extension, incomplete", ext.substr(0, limit),
+                 salvo::kChunkedIncomplete, mb);
+  std::string trailer = "0\r\nX: " + std::string(limit, 't');
+  expect_chunked("long trailer", trailer, L, mb);
+  /* Data that cannot end within the limit: 413 from the size line.  With a
+   * large max_body the limit is 2x the body, so build it from the chunk size:
+   * a chunk of max_body bytes after enough framing to cross the limit. */
+  std::string framing;
+  while (framing.size() + 2 + 6 + 16 + 2 <= limit) framing += "0000000000";
+  expect_chunked("data past the wire limit", framing.substr(0, framing.size() - 1) + "10\r\n",
+                 L, mb);
+  /* ... and through next_message: 413. */
+  Limits small;
+  small.max_body = 16;
+  expect_status("413 from the size line", kChunkedHead + "11\r\n", -413, small);
+  expect_status("413 from decoded total", kChunkedHead + "8\r\n12345678\r\n9\r\n", -413, small);
+  expect_status("413 from the wire limit", kChunkedHead + "0" + zeros, -413, small);
+  expect_status("400 from a bad size", kChunkedHead + "5 \r\nhello\r\n0\r\n\r\n", -400);
+  expect_status("400 from a bad terminator", kChunkedHead + "5\r\nhello0\r\n\r\n", -400);
+  expect_status("-2 when incomplete", kChunkedHead + "5\r\nhel", -2);
+}
+
+/* In place: the decoded body is at head_len, and a pipelined request after
+ * the body is intact and parsed next. */
+void test_decode_in_place() {
+  std::string body = "3;x=y\r\nabc\r\n10\r\n0123456789abcdef\r\n1\r\n!\r\n0\r\nT: v\r\n\r\n";
+  std::string next = "POST /two HTTP/1.1\r\nContent-Length: 4\r\n\r\nwxyz";
+  std::string in = kChunkedHead + body + next;
+  for (ParserImpl impl : g_impls) {
+    std::string tag = std::string("decode in place [") + impl_name(impl) + "]";
+    char* buf = g_buf->place(in);
+    Limits l;
+    std::vector<HeaderField> fields(l.max_headers);
+    Message m;
+    int r = salvo::next_message(impl, buf, in.size(), l, fields.data(), &m);
+    check(r == static_cast<int>(kChunkedHead.size() + body.size()), tag + ": first");
+    check(m.head_len == kChunkedHead.size(), tag + ": head_len");
+    check(std::string(buf + m.head_len, m.body_len) == "abc0123456789abcdef!", tag + ": body");
+    /* The head's fields still point at intact bytes. */
+    check(m.num_headers == 2 && std::string(fields[1].value, fields[1].value_len) == "chunked",
+          tag + ": head intact");
+    if (r <= 0) continue;
+    size_t pos = static_cast<size_t>(r);
+    check(memcmp(buf + pos, next.data(), next.size()) == 0, tag + ": next request intact");
+    r = salvo::next_message(impl, buf + pos, in.size() - pos, l, fields.data(), &m);
+    check(r == static_cast<int>(next.size()), tag + ": second");
+    check(std::string(buf + pos + m.head_len, m.body_len) == "wxyz", tag + ": second body");
+  }
+}
+
+/* ---- random: valid bodies, their prefixes, and mutations ----------------- */
+
+struct Rng {
+  uint64_t s;
+  uint64_t next() {  // xorshift64*
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return s * 0x2545F4914F6CDD1DULL;
+  }
+  size_t below(size_t n) { return n ? static_cast<size_t>(next() % n) : 0; }
+};
+
+std::string random_ws(Rng& rng) {
+  static const char* kWs[] = {"", "", "", " ", "\t", "  ", " \t"};
+  return kWs[rng.below(7)];
+}
+
+std::string random_token(Rng& rng) {
+  static const char kT[] = "abcXYZ019!#$%&'*+-.^_`|~";
+  std::string s;
+  size_t n = 1 + rng.below(6);
+  for (size_t i = 0; i < n; i++) s += kT[rng.below(sizeof kT - 1)];
+  return s;
+}
+
+std::string random_ext(Rng& rng) {
+  std::string s;
+  size_t n = rng.below(3) == 0 ? 1 + rng.below(3) : 0;
+  for (size_t i = 0; i < n; i++) {
+    s += random_ws(rng) + ";" + random_ws(rng) + random_token(rng);
+    switch (rng.below(3)) {
+      case 0: break;
+      case 1: s += random_ws(rng) + "=" + random_ws(rng) + random_token(rng); break;
+      case 2: s += random_ws(rng) + "=" + random_ws(rng) + "\"a \\\" b;\t\\\\\xe9\""; break;
+    }
+  }
+  return s;
+}
+
+/* A random valid chunked body and its data. */
+std::pair<std::string, std::string> random_body(Rng& rng) {
+  std::string enc, data;
+  size_t chunks = rng.below(6);
+  for (size_t i = 0; i < chunks; i++) {
+    size_t n = 1 + (rng.below(8) == 0 ? rng.below(300) : rng.below(20));
+    char hex[24];
+    snprintf(hex, sizeof hex, rng.below(2) ? "%zx" : "%zX", n);
+    std::string part;
+    for (size_t k = 0; k < n; k++)
+      part += rng.below(4) == 0 ? "\r\n0;"[rng.below(4)] : static_cast<char>(rng.next());
+    enc += std::string(rng.below(4) == 0 ? rng.below(4) : 0, '0') + hex + random_ext(rng) +
+           "\r\n" + part + "\r\n";
+    data += part;
+  }
+  enc += std::string(1 + rng.below(2), '0') + random_ext(rng) + "\r\n";
+  size_t trailers = rng.below(4) == 0 ? 1 + rng.below(2) : 0;
+  for (size_t i = 0; i < trailers; i++)
+    enc += random_token(rng) + ":" + random_ws(rng) + "v a\tl" + random_ws(rng) + "\r\n";
+  enc += "\r\n";
+  return {enc, data};
+}
+
+void test_random() {
+  Rng rng{0xc4a11ced5eedULL};
+  const unsigned char special[] = {0x00, 0x09, 0x0a, 0x0d, 0x20, 0x22, 0x2c, 0x30,
+                                   0x31, 0x3a, 0x3b, 0x3d, 0x46, 0x47, 0x5c, 0x66,
+                                   0x67, 0x7f, 0x80, 0xff};
+  int results[4] = {0, 0, 0, 0};  // complete, error, incomplete, 413
+  int mismatches = 0;
+  const int kValid = 3000, kMutations = 60000;
+  for (int it = 0; it < kValid; it++) {
+    auto body = random_body(rng);
+    RefResult got = run_chunked(body.first, 1024);
+    bool ok = got.result == salvo::kChunkedComplete && got.decoded == body.second &&
+              got.encoded == body.first.size();
+    check(ok, "random valid body " + show(body.first) + " gave " + describe(got));
+    if (it % 20 == 0)
+      for (size_t k = 0; k < body.first.size(); k++)
+        check(run_chunked(body.first.substr(0, k), 1024).result == salvo::kChunkedIncomplete,
+              "random valid body prefix is incomplete");
+  }
+  for (int it = 0; it < kMutations; it++) {
+    std::string s = random_body(rng).first;
+    if (rng.below(3) == 0) s += "GET / HTTP/1.1\r\n\r\n";
+    int ops = 1 + static_cast<int>(rng.below(3));
+    for (int o = 0; o < ops && !s.empty(); o++) {
+      size_t pos = rng.below(s.size());
+      char c = static_cast<char>(rng.below(3) == 0 ? rng.next()
+                                                   : special[rng.below(sizeof special)]);
+      switch (rng.below(5)) {
+        case 0: s[pos] = c; break;
+        case 1: s.insert(pos, 1, c); break;
+        case 2: s.erase(pos, 1 + rng.below(3)); break;
+        case 3: s.resize(pos); break;
+        case 4: s.insert(pos, s.substr(rng.below(s.size()), rng.below(12))); break;
+      }
+    }
+    size_t max_body = rng.below(4) == 0 ? rng.below(40) : 1024;
+    RefResult ref = ref_chunked(s, max_body);
+    RefResult got = run_chunked(s, max_body);
+    if (!(got == ref) && ++mismatches <= 10)
+      fprintf(stderr, "  got %s\n  ref %s\n  input %s (max_body %zu)\n", describe(got).c_str(),
+              describe(ref).c_str(), show(s).c_str(), max_body);
+    check(got == ref, "random chunked input agrees with the reference");
+    int slot = ref.result == salvo::kChunkedComplete ? 0
+               : ref.result == salvo::kChunkedError  ? 1
+               : ref.result == salvo::kChunkedIncomplete ? 2 : 3;
+    results[slot]++;
+  }
+  printf("random chunked: %d valid, %d mutations (%d complete, %d error, %d incomplete, "
+         "%d 413), %d mismatches\n",
+         kValid, kMutations, results[0], results[1], results[2], results[3], mismatches);
+  check(results[0] > 1000 && results[1] > 1000 && results[2] > 1000 && results[3] > 100,
+        "random chunked inputs cover every result");
+}
+
+/* ---- the connection's loop ----------------------------------------------- */
+
+void test_pipeline() {
+  std::string in =
+      "GET /a HTTP/1.1\r\nHost: a\r\n\r\n" + kChunkedHead + "2\r\nhi\r\n0\r\n\r\n" +
+      "POST /c HTTP/1.1\r\nContent-Length: 3\r\n\r\nabc" +
+      "GET /d HTTP/1.1\r\nConnection: close\r\n\r\n" + "GET /never HTTP/1.1\r\n\r\n";
+  for (ParserImpl impl : g_impls) {
+    std::string tag = std::string("pipeline [") + impl_name(impl) + "]";
+    char* buf = g_buf->place(in);
+    Limits l;
+    std::vector<HeaderField> fields(l.max_headers);
+    std::vector<std::string> targets, bodies;
+    size_t pos = 0;
+    int r = 0;
+    while (pos < in.size()) {
+      Message m;
+      r = salvo::next_message(impl, buf + pos, in.size() - pos, l, fields.data(), &m);
+      if (r <= 0) break;
+      targets.emplace_back(m.head.target, m.head.target_len);
+      bodies.emplace_back(buf + pos + m.head_len, m.body_len);
+      pos += m.consumed;
+      if (!m.framing.keep_alive) break;
+    }
+    check(r > 0, tag + ": last result");
+    check(targets == std::vector<std::string>({"/upload", "/c", "/d"}) ||
+              targets == std::vector<std::string>({"/a", "/upload", "/c", "/d"}),
+          tag + ": targets");
+    check(bodies.size() == 4 && bodies[1] == "hi" && bodies[2] == "abc", tag + ": bodies");
+    check(in.compare(pos, std::string::npos, "GET /never HTTP/1.1\r\n\r\n") == 0,
+          tag + ": stops after Connection: close");
+  }
+}
+
+}  // namespace
+
+int main() {
+  GuardedBuffer buf;
+  g_buf = &buf;
+  g_impls.push_back(ParserImpl::kScalar);
+  if (salvo::cpu_has_sse42()) {
+    g_impls.push_back(ParserImpl::kSse42);
+    printf("impls: scalar, sse42\n");
+  } else {
+    printf("impls: scalar (SKIP sse42: CPU has no SSE4.2)\n");
+  }
+  test_content_length();
+  test_refusals();
+  test_connection();
+  test_header_limits();
+  test_chunked_valid();
+  test_chunked_invalid();
+  test_decode_in_place();
+  test_random();
+  test_pipeline();
+  printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}
