@@ -210,6 +210,17 @@ void Server::Write(Conn* c, const uv_buf_t* bufs, unsigned n) {
   for (unsigned i = 0; i < n; i++) total += bufs[i].len;
   if (total == 0) return;
   stats.writes++;
+  if (c->is_virtual) {
+    Napi::HandleScope scope(env_);
+    Napi::Buffer<char> copy = Napi::Buffer<char>::New(env_, total);
+    size_t at = 0;
+    for (unsigned i = 0; i < n; i++) {
+      memcpy(copy.Data() + at, bufs[i].base, bufs[i].len);
+      at += bufs[i].len;
+    }
+    on_virtual_write_.Call(Value(), {Napi::Number::New(env_, c->id), copy});
+    return;
+  }
   size_t done = 0;
   if (c->queued == 0) {
     int r = uv_try_write(stream(c), bufs, n);
@@ -247,9 +258,15 @@ void Server::Write(Conn* c, const uv_buf_t* bufs, unsigned n) {
       return;
     }
     // Resume reading once the client has drained half of the high-water mark.
-    if (!c->reading && !c->closed && c->queued <= srv->limits().high_water / 2) {
-      c->reading = true;
-      srv->ResumeRead(c);
+    if (!c->closed && c->queued <= srv->limits().high_water / 2) {
+      if (!c->reading && !c->no_more) {
+        c->reading = true;
+        srv->ResumeRead(c);
+      }
+      if (c->want_drain) {
+        c->want_drain = false;
+        srv->CallJs(srv->on_drain_, c->id);
+      }
     }
     srv->FinishIfClosing(c);
   });
@@ -264,6 +281,10 @@ void Server::FinishIfClosing(Conn* c) {
   if (!c->closing || c->shut || c->closed || c->inflight > 0) return;
   c->shut = true;
   c->last_active = uv_now(loop_);
+  if (c->is_virtual) {
+    CloseConn(c);
+    return;
+  }
   uv_shutdown_t* req = new uv_shutdown_t;
   req->data = c;
   /* The shutdown is queued behind pending writes; then we read until the
@@ -280,24 +301,28 @@ void Server::FinishIfClosing(Conn* c) {
   }
 }
 
+void Server::OnConnClosed(Conn* c) {
+  ReleaseSlab(c);
+  conns_[c->id] = nullptr;
+  free_ids_.push_back(c->id);
+  live_conns_--;
+  if (!c->is_virtual) open_handles_--;
+  int id = c->id;
+  delete c;
+  CallJs(on_close_, id);
+  MaybeClosed();
+}
+
 void Server::CloseConn(Conn* c) {
   if (c->closed) return;
   c->closed = true;
+  if (c->is_virtual) {
+    OnConnClosed(c);
+    return;
+  }
   uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), [](uv_handle_t* h) {
     Conn* c = static_cast<Conn*>(h->data);
-    Server* srv = c->server;
-    srv->ReleaseSlab(c);
-    srv->conns_[c->id] = nullptr;
-    srv->free_ids_.push_back(c->id);
-    srv->live_conns_--;
-    srv->open_handles_--;
-    int id = c->id;
-    delete c;
-    if (!srv->shutting_down_) {
-      Napi::HandleScope scope(srv->env_);
-      srv->on_close_.MakeCallback(srv->Value(), {Napi::Number::New(srv->env_, id)}, *srv->async_);
-    }
-    srv->MaybeClosed();
+    c->server->OnConnClosed(c);
   });
 }
 

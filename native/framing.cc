@@ -188,6 +188,7 @@ int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
   if (r < 0) return -400;
   if (static_cast<size_t>(r) > limits.max_header_bytes) return -431;
   m->head_len = static_cast<size_t>(r);
+  if (m->head.target_len > limits.max_target) return -414;  // RFC 9112 3: 414 for long targets
   analyze_framing(m->head, fields, m->num_headers, &m->framing);
   const Framing& f = m->framing;
   if (f.status) return -f.status;

@@ -24,6 +24,7 @@ struct Limits {
   size_t max_header_bytes = 16 * 1024;  // Node's default --max-http-header-size
   size_t max_headers = 100;
   size_t max_body = 1024 * 1024;
+  size_t max_target = 8192;             // request-target bytes (414 past it)
   size_t high_water = 1024 * 1024;  // unsent bytes per connection before reading pauses
 };
 
@@ -41,7 +42,7 @@ struct Message {
 /* Parses the message at the start of buf and applies the framing rules.
  *   > 0      complete: m->consumed bytes (chunked bodies are decoded in place)
  *   -2       incomplete (m->need says how large a buffer it needs, if known)
- *   -status  refuse with this HTTP status and close: 400, 413, 417, 431, 501, 505
+ *   -status  refuse with this HTTP status and close: 400, 413, 414, 417, 431, 501, 505
  * `fields` holds limits.max_headers entries. */
 int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
                  HeaderField* fields, Message* m);

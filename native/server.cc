@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include <algorithm>
+
 #include "addon.h"
 #include "layout.h"
 
@@ -45,6 +47,9 @@ Napi::Function Server::Init(Napi::Env env) {
                          InstanceMethod<&Server::Send>("send"),
                          InstanceMethod<&Server::AddRoute>("addRoute"),
                          InstanceMethod<&Server::GetStats>("stats"),
+                         InstanceMethod<&Server::RemoteAddress>("remoteAddress"),
+                         InstanceMethod<&Server::Inject>("inject"),
+                         InstanceMethod<&Server::InjectRun>("injectRun"),
                      });
 }
 
@@ -60,9 +65,12 @@ Server::Server(const Napi::CallbackInfo& info)
   dispatch_ = Napi::Persistent(cb.Get("dispatch").As<Napi::Function>());
   on_close_ = Napi::Persistent(cb.Get("onClose").As<Napi::Function>());
   on_closed_ = Napi::Persistent(cb.Get("onClosed").As<Napi::Function>());
+  on_drain_ = Napi::Persistent(cb.Get("onDrain").As<Napi::Function>());
+  on_virtual_write_ = Napi::Persistent(cb.Get("onVirtualWrite").As<Napi::Function>());
   limits_.max_header_bytes = opt_u32(opts, "maxHeaderBytes", 16 * 1024);
   limits_.max_headers = opt_u32(opts, "maxHeaders", 100);
   limits_.max_body = opt_u32(opts, "maxBody", 1024 * 1024);
+  limits_.max_target = opt_u32(opts, "maxUrl", 8192);
   limits_.high_water = opt_u32(opts, "highWater", 1024 * 1024);
   out_cap_ = opt_u32(opts, "outSize", 4 * 1024 * 1024);
 
@@ -152,18 +160,9 @@ void Server::ResumeRead(Conn* c) {
       });
 }
 
-void Server::OnConnection(int status) {
-  if (status < 0 || closing_) return;
+Conn* Server::NewConn() {
   Conn* c = new Conn();
   c->server = this;
-  uv_tcp_init(loop_, &c->tcp);
-  c->tcp.data = c;
-  if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener_),
-                reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
-    uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp),
-             [](uv_handle_t* h) { delete static_cast<Conn*>(h->data); });
-    return;
-  }
   if (!free_ids_.empty()) {
     c->id = free_ids_.back();
     free_ids_.pop_back();
@@ -173,7 +172,20 @@ void Server::OnConnection(int status) {
     conns_.push_back(c);
   }
   live_conns_++;
+  return c;
+}
+
+void Server::OnConnection(int status) {
+  if (status < 0 || closing_) return;
+  Conn* c = NewConn();
+  uv_tcp_init(loop_, &c->tcp);
+  c->tcp.data = c;
   open_handles_++;
+  if (uv_accept(reinterpret_cast<uv_stream_t*>(&listener_),
+                reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
+    CloseConn(c);
+    return;
+  }
   stats.accepted++;
   c->last_active = uv_now(loop_);
   // Responses are written whole, once per batch: Nagle would only delay them.
@@ -253,7 +265,7 @@ Napi::Value Server::Send(const Napi::CallbackInfo& info) {
     Slab* s = pool_.ById(info[4].As<Napi::Number>().Int32Value());
     if (s) pool_.Unref(s);
   }
-  if (!c || c->closed) return info.Env().Undefined();
+  if (!c || c->closed) return Napi::Number::New(info.Env(), 0);
   uv_buf_t bufs[2];
   unsigned n = 0;
   if (out_len > 0) bufs[n++] = uv_buf_init(reinterpret_cast<char*>(out_), out_len);
@@ -267,8 +279,11 @@ Napi::Value Server::Send(const Napi::CallbackInfo& info) {
     c->no_more = true;
     c->closing = true;
   }
+  if (flags & 2) c->inflight--;
+  double queued = static_cast<double>(c->queued);
+  if (c->queued > limits_.high_water) c->want_drain = true;
   FinishIfClosing(c);
-  return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), queued);
 }
 
 /* addRoute(methodId | -1, pattern, id) -> false when the pattern cannot be
@@ -278,6 +293,60 @@ Napi::Value Server::AddRoute(const Napi::CallbackInfo& info) {
                         info[1].As<Napi::String>().Utf8Value(),
                         info[2].As<Napi::Number>().Int32Value());
   return Napi::Boolean::New(info.Env(), ok);
+}
+
+/* remoteAddress(connId) -> the peer's IP, or '' (virtual or closed). */
+Napi::Value Server::RemoteAddress(const Napi::CallbackInfo& info) {
+  int id = info[0].As<Napi::Number>().Int32Value();
+  Conn* c = id >= 0 && static_cast<size_t>(id) < conns_.size() ? conns_[id] : nullptr;
+  if (!c || c->closed) return Napi::String::New(info.Env(), "");
+  if (c->is_virtual) return Napi::String::New(info.Env(), "127.0.0.1");
+  struct sockaddr_storage addr;
+  int len = sizeof addr;
+  char ip[64] = "";
+  if (uv_tcp_getpeername(&c->tcp, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+    if (addr.ss_family == AF_INET6)
+      uv_ip6_name(reinterpret_cast<sockaddr_in6*>(&addr), ip, sizeof ip);
+    else
+      uv_ip4_name(reinterpret_cast<sockaddr_in*>(&addr), ip, sizeof ip);
+  }
+  return Napi::String::New(info.Env(), ip);
+}
+
+/* inject(bytes) -> id of a virtual connection that holds `bytes` as if they
+ * had been read from a socket.  It has no handle: what it writes goes to
+ * onVirtualWrite, and its close is reported by onClose as usual.  JS
+ * registers the id, then calls injectRun(id). */
+Napi::Value Server::Inject(const Napi::CallbackInfo& info) {
+  Napi::Uint8Array bytes = info[0].As<Napi::Uint8Array>();
+  Conn* c = NewConn();
+  c->is_virtual = true;
+  c->reading = false;
+  c->slab = AcquireFor(c, std::max(SlabPool::kSlabSize, static_cast<size_t>(bytes.ByteLength())));
+  memcpy(c->slab->data, bytes.Data(), bytes.ByteLength());
+  c->len = bytes.ByteLength();
+  return Napi::Number::New(info.Env(), c->id);
+}
+
+Napi::Value Server::InjectRun(const Napi::CallbackInfo& info) {
+  int id = info[0].As<Napi::Number>().Int32Value();
+  Conn* c = id >= 0 && static_cast<size_t>(id) < conns_.size() ? conns_[id] : nullptr;
+  if (c && c->is_virtual && !c->closed) {
+    if (c->len > 0) Process(c);
+    // All input is there: whatever is left over is a request that never ends.
+    if (!c->closed) {
+      c->no_more = true;
+      c->closing = true;
+      FinishIfClosing(c);
+    }
+  }
+  return info.Env().Undefined();
+}
+
+void Server::CallJs(Napi::FunctionReference& fn, int id) {
+  if (shutting_down_) return;
+  Napi::HandleScope scope(env_);
+  fn.MakeCallback(Value(), {Napi::Number::New(env_, id)}, *async_);
 }
 
 Napi::Value Server::GetStats(const Napi::CallbackInfo& info) {

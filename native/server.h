@@ -37,6 +37,8 @@ struct Conn {
   bool shut = false;     // shutdown issued
   bool closed = false;   // uv_close issued
   bool reading = true;
+  bool want_drain = false;  // JS waits for the output to drain (streaming)
+  bool is_virtual = false;  // inject(): no socket, writes go to JS
   int inflight = 0;       // requests handed to JS and not answered yet
   size_t need = 0;        // bytes the request being received needs in one slab
   uint64_t last_active = 0;
@@ -73,6 +75,12 @@ class Server : public Napi::ObjectWrap<Server> {
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value AddRoute(const Napi::CallbackInfo& info);
   Napi::Value GetStats(const Napi::CallbackInfo& info);
+  Napi::Value RemoteAddress(const Napi::CallbackInfo& info);
+  Napi::Value Inject(const Napi::CallbackInfo& info);
+  Napi::Value InjectRun(const Napi::CallbackInfo& info);
+  Conn* NewConn();
+  void OnConnClosed(Conn* c);
+  void CallJs(Napi::FunctionReference& fn, int id);
 
   void OnConnection(int status);
   void MaybeClosed();
@@ -97,7 +105,7 @@ class Server : public Napi::ObjectWrap<Server> {
   SlabPool pool_;
   Routes routes_;
 
-  Napi::FunctionReference dispatch_, on_close_, on_closed_;
+  Napi::FunctionReference dispatch_, on_close_, on_closed_, on_drain_, on_virtual_write_;
   Napi::Reference<Napi::Int32Array> rows_ref_, hdrs_ref_, ctl_ref_;
   Napi::Reference<Napi::Uint8Array> out_ref_;
   Napi::AsyncContext* async_ = nullptr;

@@ -7,16 +7,17 @@
 import dns from 'node:dns';
 import fastJson from 'fast-json-stringify';
 import net from 'node:net';
-import { Dispatcher, type Handler, type Route } from './dispatcher';
+import { Dispatcher, type ErrorHandler, type ErrorHook, type Handler, type Hook, type Hooks, type Route, type SendHook } from './dispatcher';
 import { SalvoError } from './errors';
 import { MAX_ROUTE_PARAMS, METHOD_ID } from './layout';
 import { binding, type NativeServer, type NativeServerOptions } from './native';
-import type { Request } from './request';
+import type { Reply } from './reply';
+import { Request } from './request';
 import { DateCache } from './response';
 import { Router, type Params } from './router';
 
 export interface AppOptions {
-  /** Put stack traces in 500 bodies (never in production). Default false. */
+  /** Put error messages and stack traces in 5xx bodies (never in production). Default false. */
   debug?: boolean;
   /** Largest request head in bytes (431 past it). Default 16384. */
   maxHeaderBytes?: number;
@@ -24,6 +25,8 @@ export interface AppOptions {
   maxHeaders?: number;
   /** Largest request body in bytes (413 past it). Default 1 MiB. */
   maxBodySize?: number;
+  /** Longest request-target in bytes (414 past it). Default 8192. */
+  maxUrlLength?: number;
   /** Unsent response bytes per connection before it stops reading. Default 1 MiB. */
   highWaterMark?: number;
 }
@@ -48,14 +51,41 @@ export type PathParams<P extends string> = string extends P
       ? { [K in Name]: string }
       : P extends `${string}*`
         ? { '*': string }
-        : Record<string, never>;
+        : Record<never, never>;
 
-export type RouteHandler<P extends string> = (req: Request<PathParams<P> & Params>) => unknown;
+export type RouteHandler<P extends string> = (req: Request<PathParams<P>>, res: Reply) => unknown;
+
+export type HookName = 'onRequest' | 'preHandler' | 'onSend' | 'onResponse' | 'onError';
 
 export interface RouteOptions {
   /** JSON Schemas; `response` maps a status code to the schema its JSON body is serialized with (fast-json-stringify, compiled once). */
   schema?: { response?: Record<number | string, object> };
+  /** Hooks for this route only, run after the app's. */
+  onRequest?: Hook | Hook[];
+  preHandler?: Hook | Hook[];
+  onSend?: SendHook | SendHook[];
+  onResponse?: Hook | Hook[];
+  onError?: ErrorHook | ErrorHook[];
 }
+
+export interface InjectOptions {
+  method?: string;
+  url?: string;
+  headers?: Record<string, string | number | string[]>;
+  /** A string or bytes as they are; anything else is sent as JSON. */
+  body?: string | Uint8Array | object;
+}
+
+export interface InjectResponse {
+  statusCode: number;
+  statusMessage: string;
+  headers: Record<string, string | string[]>;
+  body: string;
+  rawBody: Buffer;
+  json<T = unknown>(): T;
+}
+
+const HOOK_NAMES: readonly HookName[] = ['onRequest', 'preHandler', 'onSend', 'onResponse', 'onError'];
 
 function positiveInt(name: string, v: unknown, def: number): number {
   if (v === undefined) return def;
@@ -63,6 +93,12 @@ function positiveInt(name: string, v: unknown, def: number): number {
     throw new SalvoError('SALVO_ERR_INVALID_ARG', `${name} must be a positive integer, got ${String(v)}`);
   }
   return v;
+}
+
+function asList<T>(name: string, v: T | T[] | undefined): T[] {
+  const list = v === undefined ? [] : Array.isArray(v) ? v : [v];
+  for (const f of list) if (typeof f !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', `${name} hook must be a function`);
+  return list;
 }
 
 /** Compiles one serializer per declared status at registration, never per request. */
@@ -114,7 +150,7 @@ export class Server {
   close(options: CloseOptions = {}): Promise<void> {
     if (this.closing) return this.closing;
     const timeout = options.timeout === undefined ? 5000 : options.timeout;
-    if (typeof timeout !== 'number' || timeout < 0) {
+    if (typeof timeout !== 'number' || !(timeout >= 0)) {
       throw new SalvoError('SALVO_ERR_INVALID_ARG', `timeout must be a number >= 0, got ${String(timeout)}`);
     }
     this.native.close(false);
@@ -127,11 +163,27 @@ export class Server {
   }
 }
 
+interface Engine {
+  native: NativeServer;
+  dispatcher: Dispatcher;
+  closed: Promise<void>;
+  /** inject: bytes written to each virtual connection, and who waits for them. */
+  injected: Map<number, { chunks: Buffer[]; done: (b: Buffer) => void }>;
+}
+
 export class App {
   private readonly routes: Route[] = [];
   private readonly router = new Router<Route>();
   private readonly opts: Required<AppOptions>;
   private readonly date = new DateCache();
+  private readonly hooks: Hooks = { onRequest: [], preHandler: [], onSend: [], onResponse: [], onError: [] };
+  private readonly routeHooks = new Map<Route, Partial<Hooks>>();
+  private notFoundHandler: Handler | null = null;
+  private errorHandler: ErrorHandler | null = null;
+  private started = false;
+  private injector: Engine | undefined;
+  /** Requests of this app: a subclass so decorators stay per app. */
+  private readonly RequestClass = class AppRequest extends Request {};
 
   constructor(options: AppOptions = {}) {
     if (options === null || typeof options !== 'object') {
@@ -142,6 +194,7 @@ export class App {
       maxHeaderBytes: positiveInt('maxHeaderBytes', options.maxHeaderBytes, 16 * 1024),
       maxHeaders: positiveInt('maxHeaders', options.maxHeaders, 100),
       maxBodySize: positiveInt('maxBodySize', options.maxBodySize, 1024 * 1024),
+      maxUrlLength: positiveInt('maxUrlLength', options.maxUrlLength, 8192),
       highWaterMark: positiveInt('highWaterMark', options.highWaterMark, 1024 * 1024),
     };
   }
@@ -191,16 +244,77 @@ export class App {
   route<P extends string>(def: RouteOptions & { method: string | string[]; url: P; handler: RouteHandler<P> }): this {
     if (def === null || typeof def !== 'object') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'route() takes an object');
     const methods = Array.isArray(def.method) ? def.method : [def.method];
+    const { method: _m, url: _u, handler, ...options } = def;
     for (const m of methods) {
       if (typeof m !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(m)) {
         throw new SalvoError('SALVO_ERR_INVALID_ARG', `invalid method: ${String(m)}`);
       }
-      this.add(m === '*' ? '*' : m.toUpperCase(), def.url, { schema: def.schema }, def.handler);
+      this.add(m === '*' ? '*' : m.toUpperCase(), def.url, options, handler);
     }
     return this;
   }
 
+  /** Adds a hook for every route (see docs/API.md for when each runs). */
+  addHook(name: 'onRequest' | 'preHandler' | 'onResponse', fn: Hook): this;
+  addHook(name: 'onSend', fn: SendHook): this;
+  addHook(name: 'onError', fn: ErrorHook): this;
+  addHook(name: HookName, fn: unknown): this {
+    this.assertNotStarted('hooks');
+    if (!HOOK_NAMES.includes(name)) throw new SalvoError('SALVO_ERR_INVALID_ARG', `unknown hook: ${String(name)}`);
+    if (typeof fn !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', `${name} hook must be a function`);
+    (this.hooks[name] as unknown[]).push(fn);
+    return this;
+  }
+
+  /** Answers requests no route matches (default: 404 JSON with SALVO_ERR_NOT_FOUND). */
+  setNotFoundHandler(handler: (req: Request, res: Reply) => unknown): this {
+    this.assertNotStarted('a not-found handler');
+    if (typeof handler !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'the not-found handler must be a function');
+    this.notFoundHandler = handler as Handler;
+    return this;
+  }
+
+  /** Answers errors thrown by handlers and hooks (default: JSON with the error's statusCode, else 500). */
+  setErrorHandler(handler: (err: any, req: Request, res: Reply) => unknown): this {
+    this.assertNotStarted('an error handler');
+    if (typeof handler !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'the error handler must be a function');
+    this.errorHandler = handler as ErrorHandler;
+    return this;
+  }
+
+  /**
+   * Adds a property to every request of this app: a function becomes a method
+   * (this = req), `{ getter(req) }` a computed property, a primitive a default.
+   */
+  decorateRequest(name: string, value: unknown): this {
+    this.assertNotStarted('request decorators');
+    if (typeof name !== 'string' || name === '') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'decorator name must be a non-empty string');
+    const proto = this.RequestClass.prototype as unknown as Record<string, unknown>;
+    if (name in proto || name.startsWith('_')) throw new SalvoError('SALVO_ERR_DECORATOR_EXISTS', name);
+    if (typeof value === 'function') {
+      Object.defineProperty(proto, name, { value, writable: true, configurable: true });
+    } else if (value !== null && typeof value === 'object' && typeof (value as { getter?: unknown }).getter === 'function') {
+      const getter = (value as { getter: (req: Request) => unknown }).getter;
+      Object.defineProperty(proto, name, {
+        get(this: Request) {
+          return getter(this);
+        },
+        configurable: true,
+      });
+    } else if (value === null || typeof value !== 'object') {
+      Object.defineProperty(proto, name, { value, writable: true, configurable: true });
+    } else {
+      throw new SalvoError('SALVO_ERR_INVALID_ARG', `decorator ${name}: objects would be shared by all requests; use { getter }`);
+    }
+    return this;
+  }
+
+  private assertNotStarted(what: string): void {
+    if (this.started) throw new SalvoError('SALVO_ERR_ALREADY_STARTED', what);
+  }
+
   private add(method: string, path: string, a: unknown, b?: unknown): this {
+    this.assertNotStarted('routes');
     const [options, handler] = typeof a === 'function' && b === undefined ? [{}, a] : [a, b];
     if (typeof path !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'path must be a string');
     if (options === null || typeof options !== 'object') throw new SalvoError('SALVO_ERR_INVALID_ARG', `options for ${method} ${path} must be an object`);
@@ -209,14 +323,105 @@ export class App {
     if (paramNames.length > MAX_ROUTE_PARAMS) {
       throw new SalvoError('SALVO_ERR_ROUTE_INVALID', `${path} has more than ${MAX_ROUTE_PARAMS} parameters`);
     }
+    const o = options as RouteOptions;
     const route: Route = {
       id: this.routes.length, method, path, handler: handler as Handler, paramNames,
-      serializers: compileSerializers(method, path, (options as RouteOptions).schema?.response),
-      cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
+      serializers: compileSerializers(method, path, o.schema?.response),
+      hooks: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
+    const own: Partial<Hooks> = {};
+    for (const name of HOOK_NAMES) {
+      const list = asList(name, o[name] as never);
+      if (list.length) (own as Record<string, unknown[]>)[name] = list;
+    }
     this.router.add(route); // validates and throws on duplicates
     this.routes.push(route);
+    if (Object.keys(own).length) this.routeHooks.set(route, own);
     return this;
+  }
+
+  /**
+   * Freezes the app at its first listen() or inject(): hooks are resolved per
+   * route (null when a route has none: its requests take the fast path).
+   */
+  private start(): void {
+    if (this.started) return;
+    this.started = true;
+    for (const r of this.routes) r.hooks = this.hooksFor(this.routeHooks.get(r));
+  }
+
+  private hooksFor(own: Partial<Hooks> | undefined): Hooks | null {
+    const h: Hooks = {
+      onRequest: [...this.hooks.onRequest, ...(own?.onRequest ?? [])],
+      preHandler: [...this.hooks.preHandler, ...(own?.preHandler ?? [])],
+      onSend: [...this.hooks.onSend, ...(own?.onSend ?? [])],
+      onResponse: [...this.hooks.onResponse, ...(own?.onResponse ?? [])],
+      onError: [...this.hooks.onError, ...(own?.onError ?? [])],
+    };
+    return HOOK_NAMES.some((n) => h[n].length > 0) ? h : null;
+  }
+
+  /** The synthetic routes that answer 404 and 405. */
+  private fallbackRoute(id: number, path: string, handler: Handler): Route {
+    return {
+      id, method: '*', path, handler, paramNames: [], serializers: null,
+      hooks: this.hooksFor(undefined), cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
+    };
+  }
+
+  private engine(closedHook: () => void): Engine {
+    this.start();
+    const o = this.opts;
+    const nativeOptions: NativeServerOptions = {
+      maxHeaderBytes: o.maxHeaderBytes, maxHeaders: o.maxHeaders, maxBody: o.maxBodySize,
+      maxUrl: o.maxUrlLength, highWater: o.highWaterMark, outSize: 4 * 1024 * 1024,
+    };
+    let dispatcher: Dispatcher | undefined;
+    const injected: Engine['injected'] = new Map();
+    let resolveClosed!: () => void;
+    const closed = new Promise<void>((r) => (resolveClosed = r));
+    const native: NativeServer = new binding.Server(
+      {
+        dispatch: (id, n, slab) => dispatcher!.dispatch(id, n, slab),
+        onClose: (id) => {
+          dispatcher!.onClose(id);
+          const inj = injected.get(id);
+          if (inj !== undefined) {
+            injected.delete(id);
+            inj.done(Buffer.concat(inj.chunks));
+          }
+        },
+        onDrain: (id) => dispatcher!.onDrain(id),
+        onVirtualWrite: (id, bytes) => injected.get(id)?.chunks.push(Buffer.from(bytes)),
+        onClosed: () => {
+          closedHook();
+          resolveClosed();
+        },
+      },
+      nativeOptions,
+    );
+    const ipOf = (connId: number) => native.remoteAddress(connId);
+    const RequestClass = this.RequestClass;
+    const newRequest = () => {
+      const r = new RequestClass();
+      r._ipOf = ipOf;
+      return r;
+    };
+    const notFound = this.notFoundHandler ?? ((req: Request) => {
+      throw new SalvoError('SALVO_ERR_NOT_FOUND', `${req.method} ${req.path}`);
+    });
+    dispatcher = new Dispatcher(native, this.routes, this.router, this.date, {
+      debug: o.debug,
+      highWaterMark: o.highWaterMark,
+      notFound: this.fallbackRoute(-1, '*', notFound),
+      methodNotAllowed: this.fallbackRoute(-2, '*', (req) => {
+        throw new SalvoError('SALVO_ERR_METHOD_NOT_ALLOWED', `${req.method} ${req.path}`);
+      }),
+      errorHandler: this.errorHandler,
+      newRequest,
+    });
+    this.registerRoutes(native);
+    return { native, dispatcher, closed, injected };
   }
 
   /** Starts a server; `port: 0` picks a free port (see `server.port`). */
@@ -230,24 +435,7 @@ export class App {
     if (typeof host !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'host must be a string');
     if (!net.isIP(host)) host = (await dns.promises.lookup(host)).address;
     const backlog = positiveInt('backlog', options.backlog, 511);
-    const o = this.opts;
-    const nativeOptions: NativeServerOptions = {
-      maxHeaderBytes: o.maxHeaderBytes, maxHeaders: o.maxHeaders, maxBody: o.maxBodySize,
-      highWater: o.highWaterMark, outSize: 4 * 1024 * 1024,
-    };
-    let resolveClosed!: () => void;
-    const closed = new Promise<void>((r) => (resolveClosed = r));
-    let dispatcher: Dispatcher | undefined;
-    const native: NativeServer = new binding.Server(
-      {
-        dispatch: (id, n, slab) => dispatcher!.dispatch(id, n, slab),
-        onClose: (id) => dispatcher!.onClose(id),
-        onClosed: () => resolveClosed(),
-      },
-      nativeOptions,
-    );
-    dispatcher = new Dispatcher(native, this.routes, this.router, this.date, { debug: o.debug });
-    this.registerRoutes(native);
+    const { native, closed } = this.engine(() => {});
     let bound: number;
     try {
       bound = native.listen(host, port, backlog);
@@ -256,6 +444,46 @@ export class App {
     }
     this.date.start();
     return new Server(native, host, bound, closed, this.date);
+  }
+
+  /**
+   * Runs one request through the same parser and dispatch as a socket would,
+   * without a socket: for testing services without ports.
+   */
+  async inject(options: InjectOptions = {}): Promise<InjectResponse> {
+    if (options === null || typeof options !== 'object') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'inject() takes an object');
+    const method = options.method ?? 'GET';
+    const url = options.url ?? '/';
+    if (typeof method !== 'string' || typeof url !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'method and url must be strings');
+    this.injector ??= this.engine(() => {});
+    const eng = this.injector;
+    let body: Buffer | undefined;
+    const headers: Record<string, string | number | string[]> = { ...(options.headers ?? {}) };
+    const has = (n: string) => Object.keys(headers).some((k) => k.toLowerCase() === n);
+    if (options.body !== undefined) {
+      if (typeof options.body === 'string') body = Buffer.from(options.body);
+      else if (options.body instanceof Uint8Array) body = Buffer.from(options.body);
+      else {
+        body = Buffer.from(JSON.stringify(options.body));
+        if (!has('content-type')) headers['content-type'] = 'application/json';
+      }
+    }
+    if (!has('host')) headers.host = 'localhost';
+    if (body !== undefined && !has('content-length') && !has('transfer-encoding')) headers['content-length'] = body.length;
+    // One request per virtual connection: it closes after the response.
+    headers.connection = 'close';
+    let head = `${method} ${url} HTTP/1.1\r\n`;
+    for (const [k, v] of Object.entries(headers)) {
+      for (const one of Array.isArray(v) ? v : [v]) head += `${k}: ${one}\r\n`;
+    }
+    const bytes = body ? Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), body]) : Buffer.from(head + '\r\n', 'latin1');
+    const raw = await new Promise<Buffer>((resolve) => {
+      const id = eng.native.inject(bytes);
+      eng.injected.set(id, { chunks: [], done: resolve });
+      // Never inside another batch of this engine (inject from a handler).
+      setImmediate(() => eng.native.injectRun(id));
+    });
+    return parseInjected(raw);
   }
 
   /**
@@ -268,4 +496,46 @@ export class App {
       if (id !== undefined) native.addRoute(id, r.path, r.id);
     }
   }
+}
+
+/** Reads the one response a virtual connection produced. */
+function parseInjected(raw: Buffer): InjectResponse {
+  const end = raw.indexOf('\r\n\r\n');
+  if (end < 0) throw new SalvoError('SALVO_ERR_INVALID_ARG', 'inject: no response was produced');
+  const lines = raw.subarray(0, end).toString('latin1').split('\r\n');
+  const m = /^HTTP\/1\.1 (\d{3}) ?(.*)$/.exec(lines[0]);
+  const headers: Record<string, string | string[]> = {};
+  for (const line of lines.slice(1)) {
+    const i = line.indexOf(':');
+    const k = line.slice(0, i).toLowerCase();
+    const v = line.slice(i + 1).trim();
+    const prev = headers[k];
+    if (prev === undefined) headers[k] = k === 'set-cookie' ? [v] : v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else headers[k] = prev + ', ' + v;
+  }
+  let rest = raw.subarray(end + 4);
+  if (headers['transfer-encoding'] === 'chunked') {
+    const parts: Buffer[] = [];
+    for (;;) {
+      const nl = rest.indexOf('\r\n');
+      const size = parseInt(rest.subarray(0, nl).toString('latin1'), 16);
+      if (!(size > 0)) break;
+      parts.push(rest.subarray(nl + 2, nl + 2 + size));
+      rest = rest.subarray(nl + 2 + size + 2);
+    }
+    rest = Buffer.concat(parts);
+  } else if (headers['content-length'] !== undefined) {
+    rest = rest.subarray(0, Number(headers['content-length']));
+  }
+  const rawBody = Buffer.from(rest);
+  const text = rawBody.toString('utf8');
+  return {
+    statusCode: m ? Number(m[1]) : 0,
+    statusMessage: m ? m[2] : '',
+    headers,
+    body: text,
+    rawBody,
+    json: <T>() => JSON.parse(text) as T,
+  };
 }

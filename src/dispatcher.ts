@@ -1,27 +1,49 @@
 /**
  * @module dispatcher
  * The JS half of the data path.  The addon calls `dispatch` once per read
- * with the rows of every complete request in it; each is routed, handled and
- * its response written into the output arena at `cursor`.  When dispatch
- * returns, the addon sends out[0, cursor) with one write.
+ * with the rows of every complete request in it; each is routed (the addon
+ * already matched the route), run through its lifecycle and its response
+ * written into the output arena at `cursor`.  When dispatch returns, the
+ * addon sends out[0, cursor) with one write.
  *
- * Ordering (invariant 1): responses leave in request order.  While a
- * connection has an unanswered async request, later responses are queued as
- * bytes behind it, and flushed when everything before them is done.
+ * Ordering (invariant 1): responses leave in request order.  A request whose
+ * answer is not ready when its handler returns (a Promise, an async hook,
+ * `res.send` later, streaming) gets a slot in its connection's queue; the
+ * responses behind it wait there as bytes, and `flush` sends every ready
+ * slot from the head of the queue.
+ *
+ * Lifecycle: onRequest hooks, preHandler hooks, handler, (onError hooks +
+ * error handler), serialization, onSend hooks, write, onResponse hooks.  It
+ * stays synchronous until something returns a thenable, so a route with only
+ * sync hooks still answers inside the batch.
  */
 import type { NativeServer } from './native';
 import {
   CTL_CLOSE, CTL_ERROR, CTL_OUT_LEN, CTL_PENDING, CTL_SLAB_ID, F_KEEP_ALIVE, ROW_STRIDE,
-  R_FLAGS, R_MINOR, R_ROUTE, SEND_CLOSE, SEND_RELEASE,
+  R_FLAGS, R_ROUTE, SEND_CLOSE, SEND_RELEASE,
 } from './layout';
-import { Request } from './request';
+import { codes, SalvoError, type ErrorCode } from './errors';
+import { Reply, type ReplySink } from './reply';
+import type { Request } from './request';
 import {
   CONN_CLOSE, CONN_DEFAULT, CONN_KEEP_ALIVE, DateCache, JSON_TYPE, OCTETS, TEXT, headBound,
-  statusText, writeBytes, writeText,
+  statusText, writeBytes, writeHead, writeText,
 } from './response';
-import type { Params, Router } from './router';
+import type { Router } from './router';
 
-export type Handler = (req: Request<any>) => unknown;
+export type Handler = (req: Request<any>, res: Reply) => unknown;
+export type Hook = (req: Request<any>, res: Reply) => unknown;
+export type SendHook = (req: Request<any>, res: Reply, payload: string | Uint8Array) => unknown;
+export type ErrorHook = (req: Request<any>, res: Reply, err: unknown) => unknown;
+export type ErrorHandler = (err: unknown, req: Request<any>, res: Reply) => unknown;
+
+export interface Hooks {
+  onRequest: Hook[];
+  preHandler: Hook[];
+  onSend: SendHook[];
+  onResponse: Hook[];
+  onError: ErrorHook[];
+}
 
 export interface Route {
   readonly id: number;
@@ -32,6 +54,8 @@ export interface Route {
   readonly paramNames: readonly string[];
   /** Response serializers compiled from the route's schema, by status. */
   readonly serializers: Record<number, (v: unknown) => string> | null;
+  /** Resolved when the app starts; null when the route has none (the fast path). */
+  hooks: Hooks | null;
   /** The last constant string answer and its bytes, valid for one Date value. */
   cacheBody: string | undefined;
   cacheBytes: Buffer | undefined;
@@ -39,9 +63,12 @@ export interface Route {
 }
 
 interface Slot {
+  /** Bytes ready to go, in order. */
+  chunks: Uint8Array[];
+  /** No more bytes will be added. */
   done: boolean;
-  bytes: Buffer | null;
   close: boolean;
+  /** The slab an async request pins, released when its bytes are flushed. */
   slabId: number;
 }
 
@@ -49,9 +76,33 @@ class ConnState {
   alive = true;
   readonly queue: Slot[] = [];
   head = 0;
+  /** Unsent bytes in the addon for this connection, as of the last send. */
+  queued = 0;
+  drainWaiters: (() => void)[] = [];
   constructor(readonly id: number) {}
   get busy(): boolean {
     return this.head < this.queue.length;
+  }
+}
+
+/** One request answered after its batch: the reply's sink. */
+class Pending implements ReplySink {
+  constructor(
+    readonly d: Dispatcher,
+    readonly cs: ConnState,
+    readonly slot: Slot,
+    readonly req: Request,
+    readonly route: Route,
+    readonly keep: boolean,
+  ) {}
+  sent(res: Reply): void {
+    this.d.deliver(this, res);
+  }
+  write(res: Reply, chunk: Uint8Array, end: boolean): boolean {
+    return this.d.streamChunk(this, res, chunk, end);
+  }
+  drained(): Promise<void> {
+    return this.d.drained(this.cs);
   }
 }
 
@@ -61,7 +112,16 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 
 export interface DispatcherOptions {
   debug: boolean;
+  highWaterMark: number;
+  notFound: Route;
+  methodNotAllowed: Route;
+  errorHandler: ErrorHandler | null;
+  newRequest: () => Request;
 }
+
+const HEAD_ID = 2;
+const CRLF = Buffer.from('\r\n');
+const LAST_CHUNK = Buffer.from('0\r\n\r\n');
 
 export class Dispatcher {
   private readonly rows: Int32Array;
@@ -69,13 +129,18 @@ export class Dispatcher {
   private readonly ctl: Int32Array;
   private readonly out: Buffer;
   private readonly conns: (ConnState | undefined)[] = [];
-  private req = new Request();
-  /** Where the response being written goes: straight to the connection, or a queued slot. */
+  private req: Request;
+  private res = new Reply();
+  /** Where the response being written goes: straight to the connection (null), or a queued slot. */
+  private sink: Slot | null = null;
   private cursor = 0;
   private connId = -1;
-  private sink: Slot | null = null;
   /** The response just written directly ends the connection. */
   private closeAfter = false;
+  /** True while a batch occupies the output arena. */
+  private inBatch = false;
+  /** The Allow header of the last 405. */
+  private allowed = '';
   /** Requests handed to JS and not answered yet, over every connection. */
   inflight = 0;
 
@@ -90,6 +155,7 @@ export class Dispatcher {
     this.hdrs = native.headers;
     this.ctl = native.ctl;
     this.out = Buffer.from(native.out.buffer, native.out.byteOffset, native.out.byteLength);
+    this.req = options.newRequest();
   }
 
   readonly dispatch = (connId: number, count: number, slab: Uint8Array): void => {
@@ -99,50 +165,69 @@ export class Dispatcher {
     this.connId = connId;
     this.cursor = ctl[CTL_OUT_LEN];
     this.closeAfter = false;
+    this.inBatch = true;
     for (let i = 0, base = 0; i < count; i++, base += ROW_STRIDE) {
       const req = this.req;
+      const res = this.res;
       req._reset(slab, slabId, rows, base, this.hdrs);
+      req._connId = connId;
+      res._reset();
       const keep = (rows[base + R_FLAGS] & F_KEEP_ALIVE) !== 0;
       const routeId = rows[base + R_ROUTE];
-      let route: Route | null;
-      let status = 200;
-      let result: unknown;
+      let route: Route;
       if (routeId >= 0) {
         route = this.routes[routeId];
         req._paramNames = route.paramNames;
       } else {
         route = this.lookup(req);
       }
-      if (route === null) {
-        status = this.notFound.status;
-        result = this.notFound.body;
-      } else {
+      const cs = this.conns[connId];
+      this.sink = cs !== undefined && cs.busy ? this.newSlot(cs, -1) : null;
+      if (route.hooks === null) {
+        // Fast path: no hooks, and (usually) a handler that returns its answer.
+        let v: unknown;
         try {
-          result = route.handler(req);
+          v = route.handler(req, res);
         } catch (err) {
-          route = null;
-          status = this.errorStatus(err);
-          result = this.errorBody(err, status);
+          v = undefined;
+          if (this.fail(req, res, route, err) !== undefined) {
+            this.goAsync(connId, slabId, req, route, keep, this.failAsync(req, res, route, err));
+            continue;
+          }
         }
-        if (isThenable(result)) {
-          this.startAsync(connId, req, route as Route, result, keep, slabId);
-          this.req = new Request();
+        if (!res._sent && v !== undefined && !isThenable(v)) {
+          this.respond(req, res, v, route, keep);
+          if (this.sink !== null) this.sink.done = true;
           continue;
         }
+        if (res._sent && !res._streaming) {
+          this.respond(req, res, res._body, route, keep);
+          if (this.sink !== null) this.sink.done = true;
+          continue;
+        }
+        this.goAsync(connId, slabId, req, route, keep, this.settle(req, res, route, v));
+        continue;
       }
-      const cs = this.conns[connId];
-      this.sink = cs !== undefined && cs.busy ? this.newSlot(cs, -1, true) : null;
-      this.respond(req, status, result, route, keep, '');
+      const p = this.run(req, res, route);
+      if (p === undefined && res._sent && !res._streaming && route.hooks.onSend.length === 0) {
+        this.respond(req, res, res._body, route, keep);
+        if (this.sink !== null) this.sink.done = true;
+        if (route.hooks.onResponse.length) this.afterResponse(req, res, route);
+        continue;
+      }
+      this.goAsync(connId, slabId, req, route, keep, p);
     }
     const error = ctl[CTL_ERROR];
     if (error !== 0) {
-      const c = this.conns[connId];
-      this.sink = c !== undefined && c.busy ? this.newSlot(c, -1, true) : null;
-      this.respondRaw(error, statusText(error), CONN_CLOSE);
+      const cs = this.conns[connId];
+      this.sink = cs !== undefined && cs.busy ? this.newSlot(cs, -1) : null;
+      this.respondProtocolError(error);
+      if (this.sink !== null) this.sink.done = true;
     }
     ctl[CTL_OUT_LEN] = this.cursor;
     ctl[CTL_CLOSE] = this.closeAfter ? 1 : 0;
     this.sink = null;
+    this.inBatch = false;
   };
 
   readonly onClose = (connId: number): void => {
@@ -150,143 +235,448 @@ export class Dispatcher {
     if (cs !== undefined) {
       cs.alive = false;
       this.conns[connId] = undefined;
+      for (const w of cs.drainWaiters) w();
+      cs.drainWaiters = [];
     }
   };
 
-  /** 404 unless the path exists under another method (405 + Allow). */
-  private notFound = { status: 404, body: 'Not Found' as unknown };
+  readonly onDrain = (connId: number): void => {
+    const cs = this.conns[connId];
+    if (cs === undefined) return;
+    cs.queued = 0;
+    const ws = cs.drainWaiters;
+    cs.drainWaiters = [];
+    for (const w of ws) w();
+  };
 
-  private lookup(req: Request): Route | null {
+  // ---- routing ---------------------------------------------------------------
+
+  /** The JS router: %-escaped paths and custom methods; else 404 / 405. */
+  private lookup(req: Request): Route {
     const allowed: string[] = [];
     const m = this.router.find(req.method, req.rawPath(), allowed);
     if (m !== null) {
       req.params = m.params;
       return m.route;
     }
-    this.notFound = allowed.length
-      ? { status: 405, body: 'Method Not Allowed' }
-      : { status: 404, body: 'Not Found' };
-    this.allowed = allowed.length ? 'Allow: ' + [...new Set(allowed)].join(', ') + '\r\n' : '';
-    return null;
+    if (allowed.length === 0) return this.options.notFound;
+    const set = new Set(allowed.includes('*') ? ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] : allowed);
+    if (set.has('GET')) set.add('HEAD');
+    this.allowed = [...set].join(', ');
+    return this.options.methodNotAllowed;
   }
 
-  private allowed = '';
-
-  private errorStatus(err: unknown): number {
-    const s = (err as { statusCode?: unknown } | null)?.statusCode;
-    return typeof s === 'number' && s >= 400 && s <= 599 ? s : 500;
+  /** @internal Used by the 405 route's handler. */
+  allowHeader(): string {
+    return this.allowed;
   }
 
-  private errorBody(err: unknown, status: number): string {
-    if (this.options.debug && err instanceof Error) return err.stack ?? String(err);
-    return statusText(status);
+  // ---- the lifecycle ---------------------------------------------------------
+
+  /** Runs hooks and handler; undefined when the reply is decided now, else a promise of it. */
+  private run(req: Request, res: Reply, route: Route): PromiseLike<unknown> | undefined {
+    const h = route.hooks as Hooks;
+    try {
+      const p = this.runHooks(h.onRequest, 0, req, res, () =>
+        this.runHooks(h.preHandler, 0, req, res, () => this.callHandler(req, res, route)),
+      );
+      if (p === undefined) return undefined;
+      return Promise.resolve(p).catch((err) => this.failAsync(req, res, route, err));
+    } catch (err) {
+      return this.fail(req, res, route, err);
+    }
   }
 
-  private newSlot(cs: ConnState, slabId: number, done: boolean): Slot {
-    const slot: Slot = { done, bytes: null, close: false, slabId };
+  private runHooks(
+    list: Hook[], i: number, req: Request, res: Reply, next: () => PromiseLike<unknown> | undefined,
+  ): PromiseLike<unknown> | undefined {
+    for (; i < list.length; i++) {
+      const r = list[i](req, res);
+      if (isThenable(r)) {
+        const at = i + 1;
+        return Promise.resolve(r).then(() => (res._sent ? undefined : this.runHooks(list, at, req, res, next)));
+      }
+      if (res._sent) return undefined; // a hook answered: the handler is skipped
+    }
+    return next();
+  }
+
+  private callHandler(req: Request, res: Reply, route: Route): PromiseLike<unknown> | undefined {
+    const v = route.handler(req, res);
+    return this.settle(req, res, route, v);
+  }
+
+  /** Turns a handler's result into a decided reply (or a promise of one). */
+  private settle(req: Request, res: Reply, route: Route, v: unknown): PromiseLike<unknown> | undefined {
+    if (isThenable(v)) {
+      return Promise.resolve(v).then(
+        (x) => this.settle(req, res, route, x),
+        (err) => this.failAsync(req, res, route, err),
+      );
+    }
+    if (res._sent) return res._streaming && !res._ended ? this.untilSent(res) : undefined;
+    if (v !== undefined) {
+      res.send(v);
+      return undefined;
+    }
+    // Nothing returned and nothing sent: the handler answers later through res.
+    return this.untilSent(res);
+  }
+
+  /** Resolves once the reply is sent; the Pending sink delivers it, so nothing to do here. */
+  private untilSent(_res: Reply): PromiseLike<unknown> {
+    return NEVER;
+  }
+
+  /** A handler or hook threw: onError hooks, then the error handler. */
+  private fail(req: Request, res: Reply, route: Route, err: unknown): PromiseLike<unknown> | undefined {
+    const h = route.hooks;
+    if (h !== null && h.onError.length) {
+      return this.failAsync(req, res, route, err);
+    }
+    return this.handleError(req, res, route, err);
+  }
+
+  private async failAsync(req: Request, res: Reply, route: Route, err: unknown): Promise<unknown> {
+    const h = route.hooks;
+    if (h !== null) {
+      for (const hook of h.onError) {
+        try {
+          await hook(req, res, err);
+        } catch {
+          // an onError hook cannot change the response
+        }
+      }
+    }
+    return this.handleError(req, res, route, err);
+  }
+
+  private handleError(req: Request, res: Reply, route: Route, err: unknown): PromiseLike<unknown> | undefined {
+    if (res._sent) return undefined; // too late: the response is on its way
+    res._reset();
+    const eh = this.options.errorHandler;
+    if (eh !== null) {
+      try {
+        const v = eh(err, req, res);
+        if (isThenable(v)) {
+          return Promise.resolve(v).then(
+            (x) => this.settleError(res, x, err),
+            (e2) => this.settleError(res, undefined, e2),
+          );
+        }
+        return this.settleError(res, v, err);
+      } catch (e2) {
+        return this.settleError(res, undefined, e2);
+      }
+    }
+    this.defaultError(res, err);
+    return undefined;
+  }
+
+  private settleError(res: Reply, v: unknown, err: unknown): undefined {
+    if (res._sent) return undefined;
+    if (v !== undefined) res.send(v);
+    else this.defaultError(res, err);
+    return undefined;
+  }
+
+  /** JSON { statusCode, code, error, message }; no internals for 5xx unless debug. */
+  defaultError(res: Reply, err: unknown): void {
+    const e = err as { statusCode?: unknown; code?: unknown; message?: unknown; stack?: unknown } | null;
+    const s = typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode <= 599 ? e.statusCode : 500;
+    const body: Record<string, unknown> = { statusCode: s };
+    if (e !== null && typeof e === 'object' && typeof e.code === 'string') body.code = e.code;
+    body.error = statusText(s);
+    const show = s < 500 || this.options.debug;
+    body.message = show && typeof e?.message === 'string' ? e.message : statusText(s);
+    if (this.options.debug && typeof e?.stack === 'string') body.stack = e.stack;
+    res._reset();
+    res.status(s);
+    res._json = true;
+    res.send(body);
+  }
+
+  // ---- async requests --------------------------------------------------------
+
+  private newSlot(cs: ConnState, slabId: number): Slot {
+    const slot: Slot = { chunks: [], done: false, close: false, slabId };
     cs.queue.push(slot);
     return slot;
   }
 
-  private startAsync(connId: number, req: Request, route: Route, p: PromiseLike<unknown>, keep: boolean, slabId: number): void {
+  /**
+   * The request's answer comes later: it keeps its request and reply objects
+   * (the dispatcher takes fresh ones) and its slab stays pinned.
+   */
+  private goAsync(connId: number, slabId: number, req: Request, route: Route, keep: boolean, p: PromiseLike<unknown> | undefined): void {
+    const res = this.res;
     req._detach();
     this.ctl[CTL_PENDING]++;
     this.inflight++;
     let cs = this.conns[connId];
     if (cs === undefined) this.conns[connId] = cs = new ConnState(connId);
-    const slot = this.newSlot(cs, slabId, false);
-    const state = cs;
-    p.then(
-      (v) => this.complete(state, slot, req, 200, v, route, keep),
-      (err) => {
-        const status = this.errorStatus(err);
-        this.complete(state, slot, req, status, this.errorBody(err, status), null, keep);
-      },
-    );
+    let slot = this.sink;
+    if (slot === null) slot = this.newSlot(cs, slabId);
+    else slot.slabId = slabId;
+    this.sink = null;
+    this.req = this.options.newRequest();
+    this.res = new Reply();
+    const pend = new Pending(this, cs, slot, req, route, keep);
+    res._sink = pend;
+    if (res._sent) {
+      // Decided already (a streaming start, or an answer that needs onSend hooks).
+      queueMicrotask(() => this.deliver(pend, res));
+    } else if (p !== undefined) {
+      // Errors inside p were turned into replies; this only guards bugs.
+      Promise.resolve(p).catch((err) => {
+        if (!res._sent) this.defaultError(res, err);
+      });
+    }
   }
 
-  /** An async handler finished (in a microtask: the output arena is free). */
-  private complete(cs: ConnState, slot: Slot, req: Request, status: number, value: unknown, route: Route | null, keep: boolean): void {
-    this.inflight--;
+  /** @internal A late reply was sent (or started streaming). */
+  deliver(pend: Pending, res: Reply): void {
+    if (this.inBatch) {
+      // The output arena holds another batch right now: go after it.
+      queueMicrotask(() => this.deliver(pend, res));
+      return;
+    }
+    const { cs, slot } = pend;
     if (!cs.alive) {
-      this.native.send(-1, 0, undefined, SEND_RELEASE, slot.slabId);
+      if (!slot.done) this.settleDead(pend);
+      return;
+    }
+    if (res._streaming) {
+      this.startStream(pend, res);
+      return;
+    }
+    const h = pend.route.hooks;
+    if (h !== null && h.onSend.length) {
+      const [status, type, payload] = this.payload(pend.req, res, res._body, pend.route);
+      let p: Promise<string | Uint8Array | null> = Promise.resolve(payload);
+      for (const hook of h.onSend) {
+        p = p.then(async (cur) => {
+          const r = await hook(pend.req, res, cur ?? '');
+          return typeof r === 'string' || r instanceof Uint8Array ? r : cur;
+        });
+      }
+      p.then(
+        (final) => this.finishSlot(pend, res, status, type, final),
+        (err) => {
+          const r = new Reply();
+          this.defaultError(r, err);
+          const [s2, t2, p2] = this.payload(pend.req, r, r._body, pend.route);
+          this.finishSlot(pend, r, s2, t2, p2);
+        },
+      );
+      return;
+    }
+    const [status, type, payload] = this.payload(pend.req, res, res._body, pend.route);
+    this.finishSlot(pend, res, status, type, payload);
+  }
+
+  private settleDead(pend: Pending): void {
+    pend.slot.done = true;
+    this.inflight--;
+    this.native.send(-1, 0, undefined, SEND_RELEASE, pend.slot.slabId);
+  }
+
+  /** Serializes a late answer into its slot, then flushes what is ready. */
+  private finishSlot(pend: Pending, res: Reply, status: number, type: string | null, payload: string | Uint8Array | null): void {
+    const { cs, slot, req, keep } = pend;
+    if (!cs.alive) {
+      this.settleDead(pend);
       return;
     }
     this.connId = cs.id;
     this.cursor = 0;
     this.closeAfter = false;
-    const first = cs.queue[cs.head] === slot;
-    this.sink = first ? null : slot;
-    this.respond(req, status, value, route, keep, '');
-    slot.done = true;
+    this.sink = slot;
+    this.write(req, status, type, payload, res._headers, this.connMode(req, keep));
     this.sink = null;
-    let flags = SEND_RELEASE;
-    if (first) {
-      if (this.closeAfter) flags |= SEND_CLOSE;
-      cs.head++;
-      // Everything queued behind it that is ready goes out in the same write.
-      while (cs.head < cs.queue.length && cs.queue[cs.head].done) {
-        const s = cs.queue[cs.head++];
-        if (s.bytes !== null) this.place(s.bytes);
-        if (s.close) flags |= SEND_CLOSE;
-      }
-      if (cs.head === cs.queue.length) {
-        cs.queue.length = 0;
-        cs.head = 0;
-      }
-    }
-    this.native.send(cs.id, this.cursor, undefined, flags, slot.slabId);
-    this.cursor = 0;
+    if (!keep) slot.close = true;
+    slot.done = true;
+    this.inflight--;
+    this.flush(cs);
+    const h = pend.route.hooks;
+    if (h !== null && h.onResponse.length) this.afterResponse(req, res, pend.route);
   }
 
-  private respond(req: Request, status: number, value: unknown, route: Route | null, keep: boolean, extra: string): void {
-    const conn = keep ? (req._minor === 0 ? CONN_KEEP_ALIVE : CONN_DEFAULT) : CONN_CLOSE;
-    const head = req._methodId === 2; // HEAD: the GET answer without its body (RFC 9110 9.3.2)
-    if (route === null && status === 405) extra += this.allowed;
-    if (typeof value === 'string') {
-      if (route !== null && status === 200 && conn === CONN_DEFAULT && !head && extra === '') {
-        // Hot path: a route answering the same string as last time (hello world).
-        if (route.cacheBody === value && route.cacheGen === this.date.gen && route.cacheBytes !== undefined) {
-          this.place(route.cacheBytes);
-          return;
+  /** Sends every ready slot from the head of the queue, in order. */
+  private flush(cs: ConnState): void {
+    const out = this.out;
+    let cursor = 0;
+    const releases: number[] = [];
+    let close = false;
+    while (cs.head < cs.queue.length) {
+      const s = cs.queue[cs.head];
+      for (const c of s.chunks) {
+        if (cursor + c.length > out.length) {
+          cs.queued = this.native.send(cs.id, cursor, c, 0, -1);
+          cursor = 0;
+          continue;
         }
-        const start = this.reserve(headBound(TEXT, 0) + 3 * value.length);
-        const t = this.target;
-        const end = writeText(t, start, 200, TEXT, value, conn, this.date, false, '');
-        this.commit(start, end);
-        route.cacheBody = value;
-        route.cacheBytes = Buffer.from(t.subarray(start, end));
-        route.cacheGen = this.date.gen;
+        out.set(c, cursor);
+        cursor += c.length;
+      }
+      s.chunks.length = 0;
+      if (!s.done) break;
+      cs.head++;
+      if (s.slabId >= 0) releases.push(s.slabId);
+      if (s.close) close = true;
+    }
+    if (cursor > 0) cs.queued = this.native.send(cs.id, cursor, undefined, 0, -1);
+    for (const id of releases) this.native.send(cs.id, 0, undefined, SEND_RELEASE, id);
+    if (close) this.native.send(cs.id, 0, undefined, SEND_CLOSE, -1);
+    if (cs.head === cs.queue.length) {
+      cs.queue.length = 0;
+      cs.head = 0;
+    }
+  }
+
+  // ---- streaming -------------------------------------------------------------
+
+  private startStream(pend: Pending, res: Reply): void {
+    const { req, keep, slot, cs } = pend;
+    // HTTP/1.0 has no chunked coding: the body ends when the connection does.
+    const chunked = req._minor >= 1;
+    const conn = chunked ? this.connMode(req, keep) : CONN_CLOSE;
+    if (!chunked || !keep) slot.close = true;
+    const head = Buffer.allocUnsafe(headBound(res._type ?? TEXT, res._headers.length + 64));
+    const extra = res._headers + (chunked ? 'Transfer-Encoding: chunked\r\n' : '');
+    const end = writeHead(head, 0, res._status, res._type ?? TEXT, -1, conn, this.date, extra);
+    slot.chunks.push(head.subarray(0, end));
+    const early = res._early ?? [];
+    res._early = null;
+    (pend as { chunked?: boolean }).chunked = chunked;
+    for (const c of early) this.streamChunk(pend, res, c, false);
+    if (res._ended) this.streamChunk(pend, res, new Uint8Array(0), true);
+    else this.flush(cs);
+  }
+
+  /** @internal */
+  streamChunk(pend: Pending, res: Reply, chunk: Uint8Array, end: boolean): boolean {
+    const { cs, slot, req } = pend;
+    if (!cs.alive) {
+      if (end && !slot.done) this.settleDead(pend);
+      return true;
+    }
+    if (slot.done) return true;
+    if (res._early !== null) return true; // the head is not written yet: startStream replays
+    const chunked = (pend as { chunked?: boolean }).chunked !== false;
+    if (req._methodId !== HEAD_ID && chunk.length > 0) {
+      if (chunked) slot.chunks.push(Buffer.from(chunk.length.toString(16) + '\r\n'), chunk, CRLF);
+      else slot.chunks.push(chunk);
+    }
+    if (end) {
+      if (chunked) slot.chunks.push(LAST_CHUNK);
+      slot.done = true;
+      this.inflight--;
+    }
+    this.flush(cs);
+    if (end) {
+      const h = pend.route.hooks;
+      if (h !== null && h.onResponse.length) this.afterResponse(req, res, pend.route);
+    }
+    let buffered = 0;
+    for (const c of slot.chunks) buffered += c.length;
+    return cs.queued + buffered <= this.options.highWaterMark;
+  }
+
+  /** @internal */
+  drained(cs: ConnState): Promise<void> {
+    if (!cs.alive || cs.queued <= this.options.highWaterMark / 2) return Promise.resolve();
+    return new Promise((resolve) => cs.drainWaiters.push(resolve));
+  }
+
+  private afterResponse(req: Request, res: Reply, route: Route): void {
+    const list = (route.hooks as Hooks).onResponse;
+    queueMicrotask(() => {
+      for (const hook of list) {
+        try {
+          const r = hook(req, res);
+          if (isThenable(r)) Promise.resolve(r).catch(() => {});
+        } catch {
+          // onResponse cannot change anything any more
+        }
+      }
+    });
+  }
+
+  // ---- serialization ---------------------------------------------------------
+
+  private connMode(req: Request, keep: boolean): number {
+    return keep ? (req._minor === 0 ? CONN_KEEP_ALIVE : CONN_DEFAULT) : CONN_CLOSE;
+  }
+
+  /** status, Content-Type and body bytes/string (null: no body) for a reply's value. */
+  private payload(req: Request, res: Reply, value: unknown, route: Route): [number, string | null, string | Uint8Array | null] {
+    let status = res._status;
+    if (res._json || (value !== null && typeof value === 'object' && !(value instanceof Uint8Array))) {
+      if (value === null && !res._json) return [status === 200 ? 204 : status, res._type, null];
+      try {
+        const ser = route.serializers !== null ? route.serializers[status] : undefined;
+        return [status, res._type ?? JSON_TYPE, ser !== undefined ? ser(value) : JSON.stringify(value) ?? 'null'];
+      } catch (err) {
+        const body = { statusCode: 500, code: 'SALVO_ERR_RESPONSE_TYPE', error: statusText(500), message: this.options.debug ? String(err) : statusText(500) };
+        return [500, JSON_TYPE, JSON.stringify(body)];
+      }
+    }
+    if (typeof value === 'string') return [status, res._type ?? TEXT, value];
+    if (value instanceof Uint8Array) return [status, res._type ?? OCTETS, value];
+    if (value === null) return [status === 200 ? 204 : status, res._type, null];
+    if (value === undefined) return [status, res._type ?? TEXT, ''];
+    // number, boolean, bigint, symbol, function: not a body
+    const err = new SalvoError('SALVO_ERR_RESPONSE_TYPE', typeof value);
+    const body = { statusCode: 500, code: err.code, error: statusText(500), message: this.options.debug ? err.message : statusText(500) };
+    void req;
+    return [500, JSON_TYPE, JSON.stringify(body)];
+  }
+
+  /** Writes a decided reply of the current batch (sync path). */
+  private respond(req: Request, res: Reply, value: unknown, route: Route, keep: boolean): void {
+    if (typeof value === 'string' && keep && res._plain && req._minor === 1 && req._methodId !== HEAD_ID) {
+      // Hot path: the same string as last time (hello world) is copied as bytes.
+      if (route.cacheBody === value && route.cacheGen === this.date.gen && route.cacheBytes !== undefined) {
+        this.place(route.cacheBytes);
         return;
       }
-      const start = this.reserve(headBound(TEXT, extra.length) + 3 * value.length);
-      this.commit(start, writeText(this.target, start, status, TEXT, value, conn, this.date, head, extra));
-    } else if (value instanceof Uint8Array) {
-      const start = this.reserve(headBound(OCTETS, extra.length) + value.length);
-      this.commit(start, writeBytes(this.target, start, status, OCTETS, value, conn, this.date, head, extra));
-    } else if (value === undefined || value === null) {
-      const s = status === 200 ? 204 : status;
-      const start = this.reserve(headBound(TEXT, extra.length));
-      this.commit(start, writeText(this.target, start, s, TEXT, '', conn, this.date, head, extra));
-    } else {
-      let json: string;
-      try {
-        const ser = route !== null && route.serializers !== null ? route.serializers[status] : undefined;
-        json = ser !== undefined ? ser(value) : JSON.stringify(value);
-      } catch (err) {
-        status = 500;
-        json = JSON.stringify({ statusCode: 500, code: 'SALVO_ERR_RESPONSE_TYPE', error: statusText(500) });
-      }
-      const start = this.reserve(headBound(JSON_TYPE, extra.length) + 3 * json.length);
-      this.commit(start, writeText(this.target, start, status, JSON_TYPE, json, conn, this.date, head, extra));
+      const start = this.reserve(headBound(TEXT, 0) + 3 * value.length);
+      const t = this.target;
+      const end = writeText(t, start, 200, TEXT, value, CONN_DEFAULT, this.date, false, '');
+      this.commit(start, end);
+      route.cacheBody = value;
+      route.cacheBytes = Buffer.from(t.subarray(start, end));
+      route.cacheGen = this.date.gen;
+      return;
     }
+    const [status, type, payload] = this.payload(req, res, value, route);
+    this.write(req, status, type, payload, res._headers, this.connMode(req, keep));
     if (!keep) this.markClose();
   }
 
-  /** A canned answer for a protocol error: then the connection closes. */
-  private respondRaw(status: number, body: string, conn: number): void {
-    const start = this.reserve(headBound(TEXT, 0) + body.length);
-    this.commit(start, writeText(this.target, start, status, TEXT, body, conn, this.date, false, ''));
+  private write(req: Request, status: number, type: string | null, payload: string | Uint8Array | null, extra: string, conn: number): void {
+    const head = req._methodId === HEAD_ID;
+    if (status === 405 && this.allowed !== '') extra += 'Allow: ' + this.allowed + '\r\n';
+    // 1xx, 204 and 304 carry no body, and 1xx/204 no Content-Length (RFC 9110 8.6, 15.3.5, 15.4.5).
+    if (payload === null || status < 200 || status === 204 || status === 304) {
+      const start = this.reserve(headBound(type ?? '', extra.length));
+      this.commit(start, writeHead(this.target, start, status, type, -1, conn, this.date, extra));
+    } else if (typeof payload === 'string') {
+      const start = this.reserve(headBound(type ?? '', extra.length) + 3 * payload.length);
+      this.commit(start, writeText(this.target, start, status, type ?? TEXT, payload, conn, this.date, head, extra));
+    } else {
+      const start = this.reserve(headBound(type ?? '', extra.length) + payload.length);
+      this.commit(start, writeBytes(this.target, start, status, type ?? OCTETS, payload, conn, this.date, head, extra));
+    }
+  }
+
+  /** A canned answer for a protocol error found by the parser: then the connection closes. */
+  private respondProtocolError(status: number): void {
+    const code = PROTOCOL_CODES[status] ?? 'SALVO_ERR_BAD_REQUEST';
+    const body = JSON.stringify({ statusCode: status, code, error: statusText(status), message: codes[code].message.replace('%s', '').trim() });
+    const start = this.reserve(headBound(JSON_TYPE, 0) + body.length);
+    this.commit(start, writeText(this.target, start, status, JSON_TYPE, body, CONN_CLOSE, this.date, false, ''));
     this.markClose();
   }
 
@@ -304,18 +694,20 @@ export class Dispatcher {
 
   private reserve(bound: number): number {
     const out = this.out;
-    if (this.cursor + bound <= out.length) {
+    if (this.sink === null && this.cursor + bound <= out.length) {
       this.target = out;
       return this.cursor;
     }
-    if (this.sink === null && this.cursor > 0) {
+    if (this.sink === null && this.cursor > 0 && bound <= out.length) {
       // The arena is full: send what the batch has so far, in order, and reuse it.
       this.native.send(this.connId, this.cursor, undefined, 0, -1);
       this.cursor = 0;
-      if (bound <= out.length) {
-        this.target = out;
-        return 0;
-      }
+      this.target = out;
+      return 0;
+    }
+    if (this.sink !== null && bound <= out.length - this.cursor) {
+      this.target = out; // scratch: commit copies it into the slot
+      return this.cursor;
     }
     this.target = Buffer.allocUnsafe(bound);
     return 0;
@@ -323,23 +715,22 @@ export class Dispatcher {
 
   private commit(start: number, end: number): void {
     const t = this.target;
-    if (t === this.out) {
-      if (this.sink !== null) {
-        this.sink.bytes = Buffer.from(t.subarray(start, end));
-      } else {
-        this.cursor = end;
-      }
+    if (this.sink !== null) {
+      this.sink.chunks.push(t === this.out ? Buffer.from(t.subarray(start, end)) : t.subarray(start, end));
       return;
     }
-    const bytes = t.subarray(0, end);
-    if (this.sink !== null) this.sink.bytes = bytes;
-    else this.native.send(this.connId, this.cursor, bytes, 0, -1), (this.cursor = 0);
+    if (t === this.out) {
+      this.cursor = end;
+      return;
+    }
+    this.native.send(this.connId, this.cursor, t.subarray(0, end), 0, -1);
+    this.cursor = 0;
   }
 
-  /** Appends ready-made bytes (a cached answer or a queued one) in order. */
+  /** Appends ready-made bytes (a cached answer) in order. */
   private place(bytes: Buffer): void {
     if (this.sink !== null) {
-      this.sink.bytes = bytes;
+      this.sink.chunks.push(bytes);
       return;
     }
     const out = this.out;
@@ -352,3 +743,15 @@ export class Dispatcher {
     this.cursor += bytes.length;
   }
 }
+
+const NEVER: PromiseLike<unknown> = new Promise(() => {});
+
+const PROTOCOL_CODES: Record<number, ErrorCode> = {
+  400: 'SALVO_ERR_BAD_REQUEST',
+  413: 'SALVO_ERR_BODY_TOO_LARGE',
+  414: 'SALVO_ERR_URI_TOO_LONG',
+  417: 'SALVO_ERR_EXPECTATION_FAILED',
+  431: 'SALVO_ERR_HEADERS_TOO_LARGE',
+  501: 'SALVO_ERR_NOT_IMPLEMENTED',
+  505: 'SALVO_ERR_HTTP_VERSION',
+};

@@ -14,13 +14,30 @@ function def(code: string, message: string, statusCode = 500): ErrorDef {
 }
 
 export const codes = {
+  // Wrong calls of the API (thrown).
   SALVO_ERR_INVALID_ARG: def('SALVO_ERR_INVALID_ARG', 'Invalid argument: %s'),
   SALVO_ERR_ROUTE_DUPLICATE: def('SALVO_ERR_ROUTE_DUPLICATE', 'Route already registered: %s'),
   SALVO_ERR_ROUTE_INVALID: def('SALVO_ERR_ROUTE_INVALID', 'Invalid route: %s'),
+  SALVO_ERR_ALREADY_STARTED: def('SALVO_ERR_ALREADY_STARTED', 'The app has started (listen or inject): %s cannot be added any more'),
+  SALVO_ERR_DECORATOR_EXISTS: def('SALVO_ERR_DECORATOR_EXISTS', 'The request already has a property named %s'),
   SALVO_ERR_LISTEN: def('SALVO_ERR_LISTEN', 'Cannot listen on %s'),
-  SALVO_ERR_ALREADY_LISTENING: def('SALVO_ERR_ALREADY_LISTENING', 'The app is already listening'),
-  SALVO_ERR_HANDLER: def('SALVO_ERR_HANDLER', 'The handler failed'),
+  SALVO_ERR_ALREADY_SENT: def('SALVO_ERR_ALREADY_SENT', 'The response has already been sent'),
+  SALVO_ERR_INVALID_STATUS: def('SALVO_ERR_INVALID_STATUS', 'Invalid status code: %s (100-599)'),
+  SALVO_ERR_INVALID_HEADER: def('SALVO_ERR_INVALID_HEADER', 'Invalid header: %s'),
+  // Answers to requests (sent).
+  SALVO_ERR_NOT_FOUND: def('SALVO_ERR_NOT_FOUND', 'Route not found: %s', 404),
+  SALVO_ERR_METHOD_NOT_ALLOWED: def('SALVO_ERR_METHOD_NOT_ALLOWED', 'Method not allowed: %s', 405),
+  SALVO_ERR_INVALID_JSON: def('SALVO_ERR_INVALID_JSON', 'The request body is not valid JSON: %s', 400),
+  SALVO_ERR_UNSUPPORTED_MEDIA_TYPE: def('SALVO_ERR_UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type: %s', 415),
   SALVO_ERR_RESPONSE_TYPE: def('SALVO_ERR_RESPONSE_TYPE', 'Cannot send a value of type %s'),
+  // Protocol errors found by the parser (sent, then the connection closes).
+  SALVO_ERR_BAD_REQUEST: def('SALVO_ERR_BAD_REQUEST', 'Malformed request', 400),
+  SALVO_ERR_BODY_TOO_LARGE: def('SALVO_ERR_BODY_TOO_LARGE', 'The request body is larger than maxBodySize', 413),
+  SALVO_ERR_URI_TOO_LONG: def('SALVO_ERR_URI_TOO_LONG', 'The request target is longer than maxUrlLength', 414),
+  SALVO_ERR_EXPECTATION_FAILED: def('SALVO_ERR_EXPECTATION_FAILED', 'Only the 100-continue expectation is supported', 417),
+  SALVO_ERR_HEADERS_TOO_LARGE: def('SALVO_ERR_HEADERS_TOO_LARGE', 'The request head is larger than maxHeaderBytes or has more than maxHeaders fields', 431),
+  SALVO_ERR_NOT_IMPLEMENTED: def('SALVO_ERR_NOT_IMPLEMENTED', 'Transfer-Encoding not implemented', 501),
+  SALVO_ERR_HTTP_VERSION: def('SALVO_ERR_HTTP_VERSION', 'HTTP version not supported', 505),
 } as const;
 
 export type ErrorCode = keyof typeof codes;
@@ -30,7 +47,7 @@ export class SalvoError extends Error {
   readonly statusCode: number;
   constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
     const d = codes[code];
-    super(d.message.replace('%s', detail ?? ''), options);
+    super(detail === undefined ? d.message.replace(/:? ?%s/, '') : d.message.replace('%s', detail), options);
     this.name = 'SalvoError';
     this.code = code;
     this.statusCode = d.statusCode;

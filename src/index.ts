@@ -4,7 +4,10 @@
  * call per read, one write per batch.
  */
 export { App, Server } from './app';
-export type { AppOptions, ListenOptions, CloseOptions, PathParams, RouteHandler } from './app';
+export type { AppOptions, ListenOptions, CloseOptions, PathParams, RouteHandler, RouteOptions, HookName, InjectOptions, InjectResponse } from './app';
+export { Reply } from './reply';
+export type { CookieOptions } from './cookies';
+export type { Query } from './query';
 export { Request } from './request';
 export type { Headers } from './request';
 export { SalvoError, codes } from './errors';

@@ -8,12 +8,16 @@ export interface NativeServerCallbacks {
   dispatch(connId: number, count: number, slab: Uint8Array): void;
   onClose(connId: number): void;
   onClosed(): void;
+  onDrain(connId: number): void;
+  /** What a virtual (inject) connection writes. */
+  onVirtualWrite(connId: number, bytes: Uint8Array): void;
 }
 
 export interface NativeServerOptions {
   maxHeaderBytes: number;
   maxHeaders: number;
   maxBody: number;
+  maxUrl: number;
   highWater: number;
   outSize: number;
 }
@@ -36,7 +40,13 @@ export interface NativeServer {
   readonly parser: 'sse42' | 'scalar';
   listen(host: string, port: number, backlog: number): number;
   close(force: boolean): void;
-  send(connId: number, outLen: number, extra: Uint8Array | undefined, flags: number, slabId: number): void;
+  /** Returns the connection's unsent bytes after the write. */
+  send(connId: number, outLen: number, extra: Uint8Array | undefined, flags: number, slabId: number): number;
+  remoteAddress(connId: number): string;
+  /** A virtual connection holding `bytes` as if read from a socket; returns its id. */
+  inject(bytes: Uint8Array): number;
+  /** Processes a virtual connection's bytes (after JS has registered it). */
+  injectRun(connId: number): void;
   addRoute(methodId: number, pattern: string, id: number): boolean;
   stats(): NativeStats;
 }

@@ -9,6 +9,8 @@ import {
   HDR_STRIDE, METHODS, R_BODY_LEN, R_BODY_OFF, R_FLAGS, R_HDR_COUNT, R_HDR_START, R_METHOD,
   R_METHOD_LEN, R_METHOD_OFF, R_PARAM_COUNT, R_PARAMS, R_MINOR, R_PATH_LEN, R_TARGET_LEN, R_TARGET_OFF, F_KEEP_ALIVE,
 } from './layout';
+import { parseCookies } from './cookies';
+import { SalvoError } from './errors';
 import { parseQuery, type Query } from './query';
 import type { Params } from './router';
 
@@ -55,6 +57,11 @@ export class Request<P extends Params = Params> {
   private _headers: Headers | undefined = undefined;
   private _body: Buffer | undefined = undefined;
   private _query: Query | undefined = undefined;
+  private _cookies: Record<string, string> | undefined = undefined;
+  /** @internal The peer address, asked from the addon on first use. */
+  _connId = -1;
+  /** @internal */ _ipOf: ((connId: number) => string) | null = null;
+  private _ip: string | undefined = undefined;
 
   /** @internal Points this object at row `base` of the batch. */
   _reset(slab: Uint8Array, slabId: number, rows: Int32Array, base: number, hdrs: Int32Array): void {
@@ -84,6 +91,8 @@ export class Request<P extends Params = Params> {
     this._headers = undefined;
     this._body = undefined;
     this._query = undefined;
+    this._cookies = undefined;
+    this._ip = undefined;
   }
 
   /**
@@ -199,6 +208,40 @@ export class Request<P extends Params = Params> {
       }
     }
     return undefined;
+  }
+
+  /** Cookies from the Cookie header (RFC 6265 5.4). */
+  get cookies(): Record<string, string> {
+    return (this._cookies ??= parseCookies(this.header('cookie')));
+  }
+
+  /** The peer's IP address. */
+  get ip(): string {
+    if (this._ip === undefined) this._ip = this._ipOf !== null ? this._ipOf(this._connId) : '';
+    return this._ip;
+  }
+
+  /** The body decoded as UTF-8. */
+  async text(): Promise<string> {
+    return this.body.toString('utf8');
+  }
+
+  /** The body parsed as JSON; invalid JSON rejects with SALVO_ERR_INVALID_JSON (400). */
+  async json<T = unknown>(): Promise<T> {
+    try {
+      return JSON.parse(this.body.toString('utf8')) as T;
+    } catch (err) {
+      throw new SalvoError('SALVO_ERR_INVALID_JSON', (err as Error).message, { cause: err });
+    }
+  }
+
+  /** An application/x-www-form-urlencoded body as an object (a repeated key gives an array). */
+  async form(): Promise<Query> {
+    const type = (this.header('content-type') ?? '').split(';')[0].trim().toLowerCase();
+    if (type !== 'application/x-www-form-urlencoded') {
+      throw new SalvoError('SALVO_ERR_UNSUPPORTED_MEDIA_TYPE', type || '(none)');
+    }
+    return parseQuery(this.body.toString('utf8'));
   }
 
   /** The body as a Buffer over the slab (no copy); valid until the request is answered. */

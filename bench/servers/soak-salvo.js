@@ -1,7 +1,8 @@
 'use strict'
 // The soak test's server (bench/soak.js): salvo hello world that can say what
 // it holds. It prints `listening PORT`, then one JSON line
-//   {"report": WHY, "memory": process.memoryUsage(), "stats": server.stats()}
+//   {"report": WHY, "memory": process.memoryUsage(), "stats": server.stats(),
+//    "loopDelay": { maxMs, p99Ms, meanMs } since the previous report}
 // on SIGTERM (then exits), on SIGUSR2, and on a `mem` line on stdin (when
 // stdin is a pipe). bench/lib/spawn.js starts servers with stdin ignored, so
 // soak.js asks with SIGUSR2 during the run and gets the last report on SIGTERM.
@@ -14,13 +15,19 @@ try {
   process.exit(1)
 }
 const { App } = salvo
+const { monitorEventLoopDelay } = require('node:perf_hooks')
 
 let server = null
+// Event-loop delay (a 10 ms timer's lateness): a stalled loop shows here.
+const delay = monitorEventLoopDelay({ resolution: 10 })
+delay.enable()
 
 function report (why) {
   let stats = null
   try { stats = server ? server.stats() : null } catch {}
-  process.stdout.write(JSON.stringify({ report: why, memory: process.memoryUsage(), stats }) + '\n')
+  const loopDelay = { maxMs: delay.max / 1e6, p99Ms: delay.percentile(99) / 1e6, meanMs: delay.mean / 1e6 }
+  delay.reset()
+  process.stdout.write(JSON.stringify({ report: why, memory: process.memoryUsage(), stats, loopDelay }) + '\n')
 }
 
 new App()

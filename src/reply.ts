@@ -1,0 +1,162 @@
+/**
+ * @module reply
+ * `res`: status, headers, cookies and the ways to answer (send, json,
+ * redirect, write/end streaming, stream).  A reply records what to send; the
+ * dispatcher serializes it, in request order.  Like requests, reply objects
+ * are reused while handlers answer synchronously.
+ */
+import { serializeCookie, type CookieOptions } from './cookies';
+import { SalvoError } from './errors';
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[\x00\r\n]/;
+/** Framing headers are salvo's to write (RFC 9112 6): a handler cannot set them. */
+const MANAGED = new Set(['content-length', 'transfer-encoding', 'connection', 'date']);
+
+/** What the dispatcher needs from a reply that streams or finishes late. */
+export interface ReplySink {
+  /** The reply has been sent (send/json/redirect/end, or a first write). */
+  sent(res: Reply): void;
+  /** A streamed chunk; returns false past the connection's high-water mark. */
+  write(res: Reply, chunk: Uint8Array, end: boolean): boolean;
+  drained(res: Reply): Promise<void>;
+}
+
+export class Reply {
+  /** @internal */ _status = 200;
+  /** @internal */ _type: string | null = null;
+  /** @internal Extra header lines, each "Name: value\r\n". */
+  _headers = '';
+  /** @internal */ _sent = false;
+  /** @internal A value to send as JSON whatever its type (res.json). */
+  _json = false;
+  /** @internal */ _body: unknown = undefined;
+  /** @internal Chunks written before the dispatcher attached a sink. */
+  _early: Uint8Array[] | null = null;
+  /** @internal */ _ended = false;
+  /** @internal */ _streaming = false;
+  /** @internal Set by the dispatcher once this reply outlives its batch. */
+  _sink: ReplySink | null = null;
+
+  /** @internal */
+  _reset(): void {
+    this._status = 200;
+    this._type = null;
+    this._headers = '';
+    this._sent = false;
+    this._json = false;
+    this._body = undefined;
+  }
+
+  /** True when nothing but the body was chosen (the dispatcher's fast path). */
+  get _plain(): boolean {
+    return this._status === 200 && this._type === null && this._headers === '';
+  }
+
+  get sent(): boolean {
+    return this._sent;
+  }
+
+  get statusCode(): number {
+    return this._status;
+  }
+
+  status(code: number): this {
+    if (!Number.isInteger(code) || code < 100 || code > 599) {
+      throw new SalvoError('SALVO_ERR_INVALID_STATUS', String(code));
+    }
+    this._status = code;
+    return this;
+  }
+
+  header(name: string, value: string | number): this {
+    if (typeof name !== 'string' || !TOKEN.test(name)) throw new SalvoError('SALVO_ERR_INVALID_HEADER', `name ${String(name)}`);
+    const v = String(value);
+    if (BAD_VALUE.test(v)) throw new SalvoError('SALVO_ERR_INVALID_HEADER', `value of ${name} has CR, LF or NUL`);
+    const lower = name.toLowerCase();
+    if (lower === 'content-type') {
+      this._type = v;
+      return this;
+    }
+    if (MANAGED.has(lower)) throw new SalvoError('SALVO_ERR_INVALID_HEADER', `${name} is managed by salvo`);
+    this._headers += name + ': ' + v + '\r\n';
+    return this;
+  }
+
+  type(mime: string): this {
+    return this.header('Content-Type', mime);
+  }
+
+  cookie(name: string, value: string, options?: CookieOptions): this {
+    return this.header('Set-Cookie', serializeCookie(name, value, options));
+  }
+
+  clearCookie(name: string, options: Pick<CookieOptions, 'path' | 'domain'> = {}): this {
+    return this.header('Set-Cookie', serializeCookie(name, '', { ...options, maxAge: 0, expires: new Date(0) }));
+  }
+
+  send(body?: unknown): void {
+    if (this._sent) throw new SalvoError('SALVO_ERR_ALREADY_SENT');
+    this._sent = true;
+    this._body = body;
+    if (this._sink !== null) this._sink.sent(this);
+  }
+
+  json(value: unknown): void {
+    this._json = true;
+    this.send(value === undefined ? null : value);
+  }
+
+  redirect(url: string, code = 302): void {
+    if (typeof url !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'redirect() takes a URL string');
+    this.status(code).header('Location', url).send('');
+  }
+
+  /**
+   * Streams a chunk (chunked transfer coding on HTTP/1.1).  Returns false
+   * when the connection has more unsent bytes than its high-water mark:
+   * `await res.drained()` before writing more.
+   */
+  write(chunk: string | Uint8Array): boolean {
+    if (this._ended || (this._sent && !this._streaming)) throw new SalvoError('SALVO_ERR_ALREADY_SENT');
+    const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    if (!(bytes instanceof Uint8Array)) throw new SalvoError('SALVO_ERR_INVALID_ARG', 'write() takes a string or bytes');
+    if (!this._streaming) {
+      this._streaming = true;
+      this._sent = true;
+      this._early = [];
+      if (this._sink !== null) this._sink.sent(this);
+    }
+    if (this._sink === null) {
+      (this._early as Uint8Array[]).push(bytes);
+      return true;
+    }
+    return this._sink.write(this, bytes, false);
+  }
+
+  end(chunk?: string | Uint8Array): void {
+    if (!this._streaming) {
+      this.send(chunk === undefined ? '' : chunk);
+      return;
+    }
+    if (this._ended) throw new SalvoError('SALVO_ERR_ALREADY_SENT');
+    if (chunk !== undefined) this.write(chunk);
+    this._ended = true;
+    if (this._sink !== null) this._sink.write(this, EMPTY, true);
+  }
+
+  /** Resolves when the connection has drained below half its high-water mark. */
+  drained(): Promise<void> {
+    return this._sink !== null ? this._sink.drained(this) : Promise.resolve();
+  }
+
+  /** Pipes a readable stream with backpressure, then ends the response. */
+  async stream(readable: AsyncIterable<string | Uint8Array>): Promise<void> {
+    for await (const chunk of readable) {
+      if (!this.write(chunk)) await this.drained();
+    }
+    this.end();
+  }
+}
+
+const EMPTY = new Uint8Array(0);
