@@ -93,8 +93,21 @@ void Server::Process(Conn* c) {
       int r = next_message(impl_, slab->data + pos, c->len - pos, limits_, fields_, &m);
       if (r == kParseIncomplete) {
         c->need = m.need;
+        c->partial_head_done = m.head_len > 0;
+        /* Expect: 100-continue (RFC 9110 10.1.1): invite the body once the
+         * head is in, unless answers to earlier requests are still to come
+         * (an interim response must not overtake them; the client sends
+         * the body after its own timeout then). */
+        if (m.head_len > 0 && m.framing.expect_continue && !c->continue_sent &&
+            c->inflight == 0 && rows == 0 && out_len == 0 && c->queued == 0) {
+          static const char k100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+          uv_buf_t b = uv_buf_init(const_cast<char*>(k100), sizeof k100 - 1);
+          Write(c, &b, 1);
+          c->continue_sent = true;
+        }
         break;
       }
+      c->continue_sent = false;
       if (r < 0) {
         error = -r;
         break;
@@ -140,6 +153,7 @@ void Server::Process(Conn* c) {
     ctl_[kPending] = 0;
     ctl_[kClose] = 0;
     ctl_[kError] = error;
+    ctl_[kPause] = 0;
     ctl_[kSlabId] = slab->id;
     stats.batches++;
     stats.requests += rows;
@@ -165,6 +179,7 @@ void Server::Process(Conn* c) {
       c->no_more = true;
       c->closing = true;
     }
+    if (ctl_[kPause]) c->js_paused = true;
   }
   if (c->closed) return;
   if (out_len > 0) {
@@ -184,6 +199,9 @@ void Server::Process(Conn* c) {
       rest = 0;
     }
   }
+  // A request still arriving: the header or body timeout runs from its first byte.
+  if (rest == 0) c->partial_since = 0;
+  else if (pos > 0 || c->partial_since == 0) c->partial_since = uv_now(loop_);
   if (pinned || (c->need > slab->cap)) {
     // Requests still point into this slab (or it is too small): move on.
     c->slab = nullptr;
@@ -201,6 +219,7 @@ void Server::Process(Conn* c) {
     memmove(slab->data, base + pos, rest);
     c->len = rest;
   }
+  UpdateReading(c);
   FinishIfClosing(c);
 }
 
@@ -257,12 +276,10 @@ void Server::Write(Conn* c, const uv_buf_t* bufs, unsigned n) {
       srv->CloseConn(c);
       return;
     }
+    c->last_active = uv_now(srv->loop());
     // Resume reading once the client has drained half of the high-water mark.
     if (!c->closed && c->queued <= srv->limits().high_water / 2) {
-      if (!c->reading && !c->no_more) {
-        c->reading = true;
-        srv->ResumeRead(c);
-      }
+      srv->UpdateReading(c);
       if (c->want_drain) {
         c->want_drain = false;
         srv->CallJs(srv->on_drain_, c->id);
@@ -271,10 +288,7 @@ void Server::Write(Conn* c, const uv_buf_t* bufs, unsigned n) {
     srv->FinishIfClosing(c);
   });
   // Backpressure: a client that does not read cannot make us buffer more.
-  if (c->queued > limits_.high_water && c->reading) {
-    uv_read_stop(stream(c));
-    c->reading = false;
-  }
+  if (c->queued > limits_.high_water) UpdateReading(c);
 }
 
 void Server::FinishIfClosing(Conn* c) {
@@ -295,10 +309,7 @@ void Server::FinishIfClosing(Conn* c) {
     CloseConn(c);
     return;
   }
-  if (!c->reading) {
-    c->reading = true;
-    ResumeRead(c);
-  }
+  UpdateReading(c);  // read until the peer's FIN (lingering close)
 }
 
 void Server::OnConnClosed(Conn* c) {

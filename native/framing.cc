@@ -181,6 +181,7 @@ void analyze_framing(const RequestHead& head, const HeaderField* fields, size_t 
 int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
                  HeaderField* fields, Message* m) {
   m->need = 0;
+  m->head_len = 0;
   m->num_headers = limits.max_headers;
   int r = parse_request(impl, buf, len, &m->head, fields, &m->num_headers);
   if (r == kParseIncomplete) return len > limits.max_header_bytes ? -431 : kParseIncomplete;

@@ -26,13 +26,16 @@ struct Limits {
   size_t max_body = 1024 * 1024;
   size_t max_target = 8192;             // request-target bytes (414 past it)
   size_t high_water = 1024 * 1024;  // unsent bytes per connection before reading pauses
+  uint32_t headers_timeout_ms = 10000;   // a head must arrive within this (408)
+  uint32_t body_timeout_ms = 30000;      // a body must arrive within this once its head has (408)
+  uint32_t keep_alive_timeout_ms = 5000; // an idle connection is closed after this
 };
 
 /* One request on the wire: its head, and where its (decoded) body is. */
 struct Message {
   RequestHead head;
   size_t num_headers;
-  size_t head_len;   // bytes of the head, through the blank line
+  size_t head_len;   // bytes of the head, through the blank line (0 while incomplete)
   size_t body_len;   // body bytes; the body starts at head_len
   size_t consumed;   // bytes of the whole message on the wire
   size_t need;       // when incomplete: bytes the message needs in one buffer, or 0

@@ -44,6 +44,7 @@ enum Ctl : int {
   kClose,       // JS: close the connection once the output is flushed
   kError,       // C++: HTTP status of a protocol error after the rows, or 0
   kSlabId,      // C++: id of the slab the rows point into
+  kPause,       // JS: too many answers pending on this connection: stop reading
   kCtlSize = 8,
 };
 

@@ -31,12 +31,7 @@ struct ServerCallbacks {
     srv->open_handles_--;
     srv->MaybeClosed();
   }
-  static void OnTimer(uv_timer_t* t) {
-    Server* srv = static_cast<Server*>(t->data);
-    uint64_t now = uv_now(srv->loop_);
-    for (Conn* c : srv->conns_)
-      if (c && c->shut && !c->closed && now - c->last_active > kLingerMs) srv->CloseConn(c);
-  }
+  static void OnTimer(uv_timer_t* t) { static_cast<Server*>(t->data)->Sweep(); }
 };
 
 Napi::Function Server::Init(Napi::Env env) {
@@ -71,6 +66,9 @@ Server::Server(const Napi::CallbackInfo& info)
   limits_.max_headers = opt_u32(opts, "maxHeaders", 100);
   limits_.max_body = opt_u32(opts, "maxBody", 1024 * 1024);
   limits_.max_target = opt_u32(opts, "maxUrl", 8192);
+  limits_.headers_timeout_ms = opt_u32(opts, "headersTimeout", 10000);
+  limits_.body_timeout_ms = opt_u32(opts, "bodyTimeout", 30000);
+  limits_.keep_alive_timeout_ms = opt_u32(opts, "keepAliveTimeout", 5000);
   limits_.high_water = opt_u32(opts, "highWater", 1024 * 1024);
   out_cap_ = opt_u32(opts, "outSize", 4 * 1024 * 1024);
 
@@ -132,7 +130,12 @@ Napi::Value Server::Listen(const Napi::CallbackInfo& info) {
   uv_timer_init(loop_, &timer_);
   timer_.data = this;
   open_handles_++;
-  uv_timer_start(&timer_, ServerCallbacks::OnTimer, 1000, 1000);
+  /* One timer per server walks every connection (not one timer each): its
+   * period is a quarter of the shortest timeout, between 50 ms and 1 s. */
+  uint64_t shortest = std::min({limits_.headers_timeout_ms, limits_.body_timeout_ms,
+                                limits_.keep_alive_timeout_ms, static_cast<uint32_t>(kLingerMs)});
+  uint64_t period = std::max<uint64_t>(50, std::min<uint64_t>(1000, shortest / 4));
+  uv_timer_start(&timer_, ServerCallbacks::OnTimer, period, period);
   uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
   Ref();  // the handles point at us: stay alive until onClosed
   napi_add_async_cleanup_hook(env, OnAsyncCleanup, this, &cleanup_);
@@ -280,6 +283,10 @@ Napi::Value Server::Send(const Napi::CallbackInfo& info) {
     c->closing = true;
   }
   if (flags & 2) c->inflight--;
+  if (flags & 12) {
+    c->js_paused = (flags & 4) != 0;  // 4 = pause reading, 8 = resume
+    UpdateReading(c);
+  }
   double queued = static_cast<double>(c->queued);
   if (c->queued > limits_.high_water) c->want_drain = true;
   FinishIfClosing(c);
@@ -341,6 +348,63 @@ Napi::Value Server::InjectRun(const Napi::CallbackInfo& info) {
     }
   }
   return info.Env().Undefined();
+}
+
+/* The per-server sweep: timeouts (RFC 9110 15.5.9 408 for slow requests;
+ * idle keep-alive connections closed), and lingering closes. */
+void Server::Sweep() {
+  static const char k408[] =
+      "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\n"
+      "Content-Length: 91\r\nConnection: close\r\n\r\n"
+      "{\"statusCode\":408,\"code\":\"SALVO_ERR_REQUEST_TIMEOUT\",\"error\":\"Request Timeout\",\"message\":\"\"}";
+  uint64_t now = uv_now(loop_);
+  for (Conn* c : conns_) {
+    if (!c || c->closed || c->is_virtual) continue;
+    if (c->shut) {
+      if (now - c->last_active > kLingerMs) CloseConn(c);
+      continue;
+    }
+    if (c->partial_since != 0 && !c->no_more) {
+      uint64_t limit = c->partial_head_done ? limits_.body_timeout_ms : limits_.headers_timeout_ms;
+      if (now - c->partial_since > limit) {
+        /* A slow request (slowloris): answer 408 and close.  With answers
+         * still pending before it, a 408 would be out of order: just close. */
+        c->no_more = true;
+        c->closing = true;
+        c->len = 0;
+        ReleaseSlab(c);
+        if (c->inflight == 0) {
+          uv_buf_t b = uv_buf_init(const_cast<char*>(k408), sizeof k408 - 1);
+          Write(c, &b, 1);
+          FinishIfClosing(c);
+        } else {
+          CloseConn(c);
+        }
+        continue;
+      }
+    }
+    bool idle = c->partial_since == 0 && c->inflight == 0 && c->queued == 0 && !c->closing;
+    if (idle && now - c->last_active > limits_.keep_alive_timeout_ms) {
+      c->no_more = true;
+      c->closing = true;
+      FinishIfClosing(c);
+    }
+  }
+}
+
+/* Reading is on unless the client is behind on our output (backpressure),
+ * JS has too many answers pending on it, or the connection is ending. */
+void Server::UpdateReading(Conn* c) {
+  if (c->closed || c->is_virtual) return;
+  bool want = (!c->no_more || c->shut) && !c->js_paused && c->queued <= limits_.high_water;
+  if (c->shut) want = true;  // drain input until the peer's FIN
+  if (want && !c->reading) {
+    c->reading = true;
+    ResumeRead(c);
+  } else if (!want && c->reading) {
+    c->reading = false;
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&c->tcp));
+  }
 }
 
 void Server::CallJs(Napi::FunctionReference& fn, int id) {

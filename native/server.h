@@ -41,7 +41,11 @@ struct Conn {
   bool is_virtual = false;  // inject(): no socket, writes go to JS
   int inflight = 0;       // requests handed to JS and not answered yet
   size_t need = 0;        // bytes the request being received needs in one slab
-  uint64_t last_active = 0;
+  bool js_paused = false;  // JS has too many pending responses on it
+  bool continue_sent = false;  // 100 Continue sent for the request being received
+  uint64_t last_active = 0;    // last read or completed write (keep-alive timeout)
+  uint64_t partial_since = 0;  // first byte of an unfinished request (0: none)
+  bool partial_head_done = false;  // ... whose head is complete (body timeout applies)
 };
 
 class Server : public Napi::ObjectWrap<Server> {
@@ -81,6 +85,8 @@ class Server : public Napi::ObjectWrap<Server> {
   Conn* NewConn();
   void OnConnClosed(Conn* c);
   void CallJs(Napi::FunctionReference& fn, int id);
+  void Sweep();
+  void UpdateReading(Conn* c);
 
   void OnConnection(int status);
   void MaybeClosed();

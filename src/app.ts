@@ -29,6 +29,14 @@ export interface AppOptions {
   maxUrlLength?: number;
   /** Unsent response bytes per connection before it stops reading. Default 1 MiB. */
   highWaterMark?: number;
+  /** Answers pending on one connection (async handlers) before it stops reading. Default 1024. */
+  maxPendingResponses?: number;
+  /** Milliseconds for a request head to arrive once its first byte has (408). Default 10000. */
+  headersTimeout?: number;
+  /** Milliseconds for a body to arrive once its head has (408). Default 30000. */
+  bodyTimeout?: number;
+  /** Milliseconds an idle keep-alive connection stays open. Default 5000. */
+  keepAliveTimeout?: number;
 }
 
 export interface ListenOptions {
@@ -196,6 +204,10 @@ export class App {
       maxBodySize: positiveInt('maxBodySize', options.maxBodySize, 1024 * 1024),
       maxUrlLength: positiveInt('maxUrlLength', options.maxUrlLength, 8192),
       highWaterMark: positiveInt('highWaterMark', options.highWaterMark, 1024 * 1024),
+      maxPendingResponses: positiveInt('maxPendingResponses', options.maxPendingResponses, 1024),
+      headersTimeout: positiveInt('headersTimeout', options.headersTimeout, 10_000),
+      bodyTimeout: positiveInt('bodyTimeout', options.bodyTimeout, 30_000),
+      keepAliveTimeout: positiveInt('keepAliveTimeout', options.keepAliveTimeout, 5_000),
     };
   }
 
@@ -375,6 +387,7 @@ export class App {
     const nativeOptions: NativeServerOptions = {
       maxHeaderBytes: o.maxHeaderBytes, maxHeaders: o.maxHeaders, maxBody: o.maxBodySize,
       maxUrl: o.maxUrlLength, highWater: o.highWaterMark, outSize: 4 * 1024 * 1024,
+      headersTimeout: o.headersTimeout, bodyTimeout: o.bodyTimeout, keepAliveTimeout: o.keepAliveTimeout,
     };
     let dispatcher: Dispatcher | undefined;
     const injected: Engine['injected'] = new Map();
@@ -413,6 +426,7 @@ export class App {
     dispatcher = new Dispatcher(native, this.routes, this.router, this.date, {
       debug: o.debug,
       highWaterMark: o.highWaterMark,
+      maxPending: o.maxPendingResponses,
       notFound: this.fallbackRoute(-1, '*', notFound),
       methodNotAllowed: this.fallbackRoute(-2, '*', (req) => {
         throw new SalvoError('SALVO_ERR_METHOD_NOT_ALLOWED', `${req.method} ${req.path}`);

@@ -19,8 +19,8 @@
  */
 import type { NativeServer } from './native';
 import {
-  CTL_CLOSE, CTL_ERROR, CTL_OUT_LEN, CTL_PENDING, CTL_SLAB_ID, F_KEEP_ALIVE, ROW_STRIDE,
-  R_FLAGS, R_ROUTE, SEND_CLOSE, SEND_RELEASE,
+  CTL_CLOSE, CTL_ERROR, CTL_OUT_LEN, CTL_PAUSE, CTL_PENDING, CTL_SLAB_ID, F_KEEP_ALIVE, ROW_STRIDE,
+  R_FLAGS, R_ROUTE, SEND_CLOSE, SEND_RELEASE, SEND_RESUME,
 } from './layout';
 import { codes, SalvoError, type ErrorCode } from './errors';
 import { Reply, type ReplySink } from './reply';
@@ -70,6 +70,8 @@ interface Slot {
   close: boolean;
   /** The slab an async request pins, released when its bytes are flushed. */
   slabId: number;
+  /** The async request this slot answers (to abort it if the client leaves). */
+  req: Request | null;
 }
 
 class ConnState {
@@ -79,6 +81,8 @@ class ConnState {
   /** Unsent bytes in the addon for this connection, as of the last send. */
   queued = 0;
   drainWaiters: (() => void)[] = [];
+  /** Reading was paused because too many answers are pending. */
+  paused = false;
   constructor(readonly id: number) {}
   get busy(): boolean {
     return this.head < this.queue.length;
@@ -113,6 +117,8 @@ function isThenable(v: unknown): v is PromiseLike<unknown> {
 export interface DispatcherOptions {
   debug: boolean;
   highWaterMark: number;
+  /** Answers pending on one connection before it stops reading. */
+  maxPending: number;
   notFound: Route;
   methodNotAllowed: Route;
   errorHandler: ErrorHandler | null;
@@ -226,6 +232,12 @@ export class Dispatcher {
     }
     ctl[CTL_OUT_LEN] = this.cursor;
     ctl[CTL_CLOSE] = this.closeAfter ? 1 : 0;
+    // Too many answers pending on this connection: stop reading from it (invariant 4).
+    const cs = this.conns[connId];
+    if (cs !== undefined && !cs.paused && cs.queue.length - cs.head > this.options.maxPending) {
+      cs.paused = true;
+      ctl[CTL_PAUSE] = 1;
+    }
     this.sink = null;
     this.inBatch = false;
   };
@@ -235,6 +247,10 @@ export class Dispatcher {
     if (cs !== undefined) {
       cs.alive = false;
       this.conns[connId] = undefined;
+      for (let i = cs.head; i < cs.queue.length; i++) {
+        const r = cs.queue[i].req;
+        if (r !== null && !cs.queue[i].done && r._abort !== undefined) r._abort.abort();
+      }
       for (const w of cs.drainWaiters) w();
       cs.drainWaiters = [];
     }
@@ -399,7 +415,7 @@ export class Dispatcher {
   // ---- async requests --------------------------------------------------------
 
   private newSlot(cs: ConnState, slabId: number): Slot {
-    const slot: Slot = { chunks: [], done: false, close: false, slabId };
+    const slot: Slot = { chunks: [], done: false, close: false, slabId, req: null };
     cs.queue.push(slot);
     return slot;
   }
@@ -418,6 +434,7 @@ export class Dispatcher {
     let slot = this.sink;
     if (slot === null) slot = this.newSlot(cs, slabId);
     else slot.slabId = slabId;
+    slot.req = req;
     this.sink = null;
     this.req = this.options.newRequest();
     this.res = new Reply();
@@ -531,6 +548,10 @@ export class Dispatcher {
     if (cs.head === cs.queue.length) {
       cs.queue.length = 0;
       cs.head = 0;
+    }
+    if (cs.paused && cs.queue.length - cs.head <= this.options.maxPending / 2) {
+      cs.paused = false;
+      this.native.send(cs.id, 0, undefined, SEND_RESUME, -1);
     }
   }
 

@@ -34,6 +34,7 @@ export const codes = {
   SALVO_ERR_BAD_REQUEST: def('SALVO_ERR_BAD_REQUEST', 'Malformed request', 400),
   SALVO_ERR_BODY_TOO_LARGE: def('SALVO_ERR_BODY_TOO_LARGE', 'The request body is larger than maxBodySize', 413),
   SALVO_ERR_URI_TOO_LONG: def('SALVO_ERR_URI_TOO_LONG', 'The request target is longer than maxUrlLength', 414),
+  SALVO_ERR_REQUEST_TIMEOUT: def('SALVO_ERR_REQUEST_TIMEOUT', 'The request did not arrive within headersTimeout or bodyTimeout', 408),
   SALVO_ERR_EXPECTATION_FAILED: def('SALVO_ERR_EXPECTATION_FAILED', 'Only the 100-continue expectation is supported', 417),
   SALVO_ERR_HEADERS_TOO_LARGE: def('SALVO_ERR_HEADERS_TOO_LARGE', 'The request head is larger than maxHeaderBytes or has more than maxHeaders fields', 431),
   SALVO_ERR_NOT_IMPLEMENTED: def('SALVO_ERR_NOT_IMPLEMENTED', 'Transfer-Encoding not implemented', 501),

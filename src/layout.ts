@@ -28,6 +28,7 @@ export const CTL_PENDING = 1;
 export const CTL_CLOSE = 2;
 export const CTL_ERROR = 3;
 export const CTL_SLAB_ID = 4;
+export const CTL_PAUSE = 5;
 
 export const F_KEEP_ALIVE = 1;
 export const F_EXPECT_CONTINUE = 2;
@@ -35,6 +36,8 @@ export const F_EXPECT_CONTINUE = 2;
 /** Send flags (native Server.send). */
 export const SEND_CLOSE = 1;
 export const SEND_RELEASE = 2;
+export const SEND_PAUSE = 4;
+export const SEND_RESUME = 8;
 
 /** Method ids as the parser reports them; index 0 means "read the bytes". */
 export const METHODS = ['', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE'] as const;

@@ -18,6 +18,9 @@ export interface NativeServerOptions {
   maxHeaders: number;
   maxBody: number;
   maxUrl: number;
+  headersTimeout: number;
+  bodyTimeout: number;
+  keepAliveTimeout: number;
   highWater: number;
   outSize: number;
 }

@@ -62,6 +62,8 @@ export class Request<P extends Params = Params> {
   _connId = -1;
   /** @internal */ _ipOf: ((connId: number) => string) | null = null;
   private _ip: string | undefined = undefined;
+  /** @internal Created when a handler asks for `signal`. */
+  _abort: AbortController | undefined = undefined;
 
   /** @internal Points this object at row `base` of the batch. */
   _reset(slab: Uint8Array, slabId: number, rows: Int32Array, base: number, hdrs: Int32Array): void {
@@ -93,6 +95,7 @@ export class Request<P extends Params = Params> {
     this._query = undefined;
     this._cookies = undefined;
     this._ip = undefined;
+    this._abort = undefined;
   }
 
   /**
@@ -208,6 +211,11 @@ export class Request<P extends Params = Params> {
       }
     }
     return undefined;
+  }
+
+  /** Aborted when the client goes away before this request is answered. */
+  get signal(): AbortSignal {
+    return (this._abort ??= new AbortController()).signal;
   }
 
   /** Cookies from the Cookie header (RFC 6265 5.4). */
