@@ -30,7 +30,7 @@ const { check } = require('./lib/check')
 const { runWrk, flags } = require('./lib/wrk')
 const { machine } = require('./lib/machine')
 const cpu = require('./lib/cpu')
-const { memory, fdLimit, fdCount, withFdLimit, startHolder } = require('./lib/soak-proc')
+const { memory, schedstat, fdLimit, fdCount, withFdLimit, startHolder } = require('./lib/soak-proc')
 const { startProbe, percentile } = require('./lib/soak-probe')
 
 const RESULTS = path.join(__dirname, 'results', 'soak.json')
@@ -41,7 +41,8 @@ const SERVER_CPU = 0
 const WRK_CPU = 1
 const CONNECTIONS = 100
 const MAX_RSS_RATIO = 1.10
-const SAMPLE_MS = 250 // RSS sampling during the load
+const SAMPLE_MS = 100 // RSS and scheduler sampling during the load
+const SLOW_MS = 200 // probe answers slower than this are looked into
 const FD_MARGIN = 1024 // fds beyond the idle connections (wrk, probe, checks, node itself)
 
 function intEnv (name, fallback, min) {
@@ -84,7 +85,8 @@ async function snapshot (server, label, log) {
   const s = report?.stats
   log(`  RSS ${label}: ${mb(mem?.rssKb)}` +
     (m ? ` (heap ${mb(m.heapUsed / 1024)} of ${mb(m.heapTotal / 1024)}, external ${mb(m.external / 1024)}, arrayBuffers ${mb(m.arrayBuffers / 1024)})` : '') +
-    (s ? `, ${s.connections} connections, ${s.slabs} slabs, ${s.requests.toLocaleString('en-US')} requests` : ''))
+    (s ? `, ${s.connections} connections, ${s.slabs} slabs, ${s.requests.toLocaleString('en-US')} requests` : '') +
+    (report?.loopDelay ? `; event-loop delay since the last report max ${ms(report.loopDelay.maxMs)}` : ''))
   return { label, at: new Date().toISOString(), rssKb: mem?.rssKb ?? null, hwmKb: mem?.hwmKb ?? null, fds: fdCount(server.child.pid), report }
 }
 
@@ -102,6 +104,26 @@ function buildInfo () {
     dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'native'], { cwd: root, encoding: 'utf8', timeout: 5000 }).trim() !== ''
   } catch {}
   return { commit, dirty, addon: mtime('build/Release/salvo.node'), dist: mtime('dist/index.js') }
+}
+
+/**
+ * What the server did while slow probe requests waited, from the scheduler
+ * samples [tMs, rssKb, runMs, waitMs] around [from, to] (ms since the load
+ * started): ran, waited for a CPU (starved by other processes), or slept
+ * (idle in epoll with a request pending: the server's own doing).
+ */
+function attribute (samples, from, to) {
+  let a = null
+  let b = null
+  for (const x of samples) {
+    if (x[0] <= from) a = x
+    if (x[0] >= to) { b = x; break }
+  }
+  if (!a || !b || b[0] === a[0]) return null
+  const span = b[0] - a[0]
+  const run = b[2] - a[2]
+  const wait = b[3] - a[3]
+  return { spanMs: span, ranMs: Math.round(run), waitedMs: Math.round(wait), sleptMs: Math.max(0, Math.round(span - run - wait)) }
 }
 
 function alive (child) {
@@ -199,13 +221,17 @@ async function main () {
 
     // 4. the load, the probe, RSS samples
     log(`load: ${config.duration} s ...`)
-    const samples = []
+    const samples = [] // [ms since the load started, rssKb, runMs, waitMs]
     let serverGone = false
-    const sampler = setInterval(() => {
+    const loadStart = Date.now()
+    const sample = () => {
       const m = memory(pid)
-      if (!m) { serverGone = true; return }
-      samples.push({ t: Date.now(), rssKb: m.rssKb })
-    }, SAMPLE_MS)
+      const sch = schedstat(pid)
+      if (!m || !sch) { serverGone = true; return }
+      samples.push([Date.now() - loadStart, m.rssKb, Math.round(sch.runMs * 10) / 10, Math.round(sch.waitMs * 10) / 10])
+    }
+    sample()
+    const sampler = setInterval(sample, SAMPLE_MS)
     const probe = startProbe({ port, expect: HELLO.expect, intervalMs: config.probeIntervalMs })
     const [t0, p0] = [cpu.sample(), cpu.processTicks(pid)]
     let result = null
@@ -217,6 +243,7 @@ async function main () {
     const [t1, p1] = [cpu.sample(), cpu.processTicks(pid)]
     const probed = await probe.stop()
     clearInterval(sampler)
+    sample()
     if (result) {
       const span = t0 && t1 ? t1[SERVER_CPU].total - t0[SERVER_CPU].total : 0
       result.cpu = pin.taskset
@@ -232,17 +259,35 @@ async function main () {
     out.probe = {
       ...probed,
       latencies: undefined,
+      times: undefined,
       p50: percentile(lat, 50),
       p99: percentile(lat, 99),
       max: lat.length ? Math.max(...lat) : null,
-      latenciesMs: lat.map((x) => Math.round(x * 1000) / 1000)
+      latenciesMs: lat.map((x) => Math.round(x * 1000) / 1000),
+      sentAtMs: probed.times
+    }
+    // Slow answers and unanswered requests: was the server starved of CPU, or idle?
+    const slow = lat.map((x, i) => ({ sentAtMs: probed.times[i], ms: x })).filter((x) => x.ms > SLOW_MS)
+    for (const f of probed.failures.examples) if (f.sentAtMs !== undefined) slow.push({ sentAtMs: f.sentAtMs, ms: f.atMs - f.sentAtMs, failed: f.why })
+    out.probe.slow = slow.sort((a, b) => a.sentAtMs - b.sentAtMs).map((x) => ({ ...x, ms: Math.round(x.ms), server: attribute(samples, x.sentAtMs, x.sentAtMs + x.ms) }))
+    if (slow.length) {
+      const sum = (k) => out.probe.slow.reduce((acc, x) => acc + (x.server?.[k] || 0), 0)
+      const span = sum('spanMs')
+      const share = (k) => span ? `${Math.round(100 * sum(k) / span)}%` : '-'
+      log(`  probe: ${slow.length} request(s) slower than ${SLOW_MS} ms (at ${out.probe.slow.map((x) => `${(x.sentAtMs / 1000).toFixed(1)} s: ${x.ms} ms`).join(', ')});` +
+        ` over those windows the server ran ${share('ranMs')}, waited for a CPU ${share('waitedMs')}, slept ${share('sleptMs')} of the time`)
     }
     log(`  probe: ${probed.answered}/${probed.sent} answered, p50 ${ms(out.probe.p50)}, p99 ${ms(out.probe.p99)}, max ${ms(out.probe.max)}` +
       (probed.late ? `, ${probed.late} ticks skipped (previous request still pending)` : '') +
       (probed.connects > 1 ? `, ${probed.connects} connections` : ''))
     if (probed.failures.count) errors.push(`probe: ${probed.failures.count} failure(s): ${reasons(probed.failures.reasons)}`)
-    const peakKb = Math.max(before.rssKb || 0, ...samples.map((s) => s.rssKb))
-    out.rssSamples = samples.map((s) => [s.t - samples[0].t, s.rssKb])
+    const peakKb = Math.max(before.rssKb || 0, ...samples.map((x) => x[1]))
+    out.samples = { columns: ['ms since the load started', 'server RSS kB', 'server ran ms', 'server waited for a CPU ms'], rows: samples }
+    if (samples.length > 1) {
+      const [a, b] = [samples[0], samples.at(-1)]
+      out.load && (out.load.server = { ranMs: b[2] - a[2], waitedMs: b[3] - a[3], spanMs: b[0] - a[0] })
+      log(`  server main thread during the load: on a CPU ${pct((b[2] - a[2]) / (b[0] - a[0]))}, waiting for one ${pct((b[3] - a[3]) / (b[0] - a[0]))}`)
+    }
     if (serverGone || !alive(server.child)) throw new Error('server died during the load')
 
     // 5. settle, "after", the idle connections
@@ -251,7 +296,7 @@ async function main () {
     out.snapshots.push(after)
     out.rss = {
       beforeKb: before.rssKb,
-      peakKb,
+      peakKb: Math.max(peakKb, after.rssKb || 0),
       afterKb: after.rssKb,
       hwmKb: after.hwmKb,
       ratio: before.rssKb && after.rssKb ? after.rssKb / before.rssKb : null
@@ -327,6 +372,6 @@ process.on('exit', cleanup)
 for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => { cleanup(); process.exit(130) })
 
 main().catch((err) => {
-  console.error(err.stack || err.message)
+  console.error(err.message)
   process.exit(2)
 })

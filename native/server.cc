@@ -353,10 +353,12 @@ Napi::Value Server::InjectRun(const Napi::CallbackInfo& info) {
 /* The per-server sweep: timeouts (RFC 9110 15.5.9 408 for slow requests;
  * idle keep-alive connections closed), and lingering closes. */
 void Server::Sweep() {
-  static const char k408[] =
-      "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\n"
-      "Content-Length: 91\r\nConnection: close\r\n\r\n"
+  // The body of the canned 408; its length is computed, not counted by hand.
+  static const char k408body[] =
       "{\"statusCode\":408,\"code\":\"SALVO_ERR_REQUEST_TIMEOUT\",\"error\":\"Request Timeout\",\"message\":\"\"}";
+  static const std::string k408 =
+      "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: " +
+      std::to_string(sizeof k408body - 1) + "\r\nConnection: close\r\n\r\n" + k408body;
   uint64_t now = uv_now(loop_);
   for (Conn* c : conns_) {
     if (!c || c->closed || c->is_virtual) continue;
@@ -374,7 +376,7 @@ void Server::Sweep() {
         c->len = 0;
         ReleaseSlab(c);
         if (c->inflight == 0) {
-          uv_buf_t b = uv_buf_init(const_cast<char*>(k408), sizeof k408 - 1);
+          uv_buf_t b = uv_buf_init(const_cast<char*>(k408.data()), static_cast<unsigned>(k408.size()));
           Write(c, &b, 1);
           FinishIfClosing(c);
         } else {

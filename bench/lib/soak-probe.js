@@ -12,6 +12,7 @@ const { request, parseResponses, wrongAnswer } = require('./soak-http')
 function startProbe ({ port, expect, intervalMs = 100, timeoutMs = 2000 }) {
   const REQ = request(port)
   const latencies = [] // ms, one per answered request
+  const times = [] // ms since the start at which each of those requests was sent
   const failures = { count: 0, reasons: {}, examples: [] }
   let sent = 0
   let late = 0
@@ -22,10 +23,11 @@ function startProbe ({ port, expect, intervalMs = 100, timeoutMs = 2000 }) {
   let stopped = false
   const started = Date.now()
 
-  function fail (why) {
+  /** Counts a failure; `sentAt` is when the request that failed was sent, if one was. */
+  function fail (why, sentAt) {
     failures.count++
     failures.reasons[why] = (failures.reasons[why] || 0) + 1
-    if (failures.examples.length < 10) failures.examples.push({ atMs: Date.now() - started, why })
+    if (failures.examples.length < 10) failures.examples.push({ atMs: Date.now() - started, sentAtMs: sentAt, why })
   }
 
   function closeSock () {
@@ -35,7 +37,7 @@ function startProbe ({ port, expect, intervalMs = 100, timeoutMs = 2000 }) {
 
   /** The connection failed (`why`): count it, close it; the next tick reconnects. */
   function drop (why) {
-    if (pending) { clearTimeout(pending.timer); pending = null; fail(why) } else if (!stopped) fail(`${why} (between requests)`)
+    if (pending) { clearTimeout(pending.timer); fail(why, pending.at); pending = null } else if (!stopped) fail(`${why} (between requests)`)
     closeSock()
   }
 
@@ -51,11 +53,13 @@ function startProbe ({ port, expect, intervalMs = 100, timeoutMs = 2000 }) {
       for (const res of parsed.responses) {
         if (!pending) { drop('response nobody asked for'); return }
         const ms = Number(process.hrtime.bigint() - pending.t0) / 1e6
+        const at = pending.at
         clearTimeout(pending.timer)
         pending = null
         const wrong = wrongAnswer(res, expect)
-        if (wrong) { fail(wrong); closeSock(); return }
+        if (wrong) { fail(wrong, at); closeSock(); return }
         latencies.push(ms)
+        times.push(at)
       }
     })
     s.on('end', () => drop('closed by the server (FIN)'))
@@ -69,7 +73,7 @@ function startProbe ({ port, expect, intervalMs = 100, timeoutMs = 2000 }) {
     if (pending) { late++; return }
     if (!sock) sock = connect()
     sent++
-    pending = { t0: process.hrtime.bigint(), timer: setTimeout(() => drop(`no answer within ${timeoutMs} ms`), timeoutMs) }
+    pending = { t0: process.hrtime.bigint(), at: Date.now() - started, timer: setTimeout(() => drop(`no answer within ${timeoutMs} ms`), timeoutMs) }
     sock.write(REQ)
   }
 
@@ -91,7 +95,7 @@ function startProbe ({ port, expect, intervalMs = 100, timeoutMs = 2000 }) {
     stopped = true
     if (pending) drop(`no answer within ${timeoutMs} ms`)
     closeSock()
-    return { sent, answered: latencies.length, late, connects, failures, latencies, seconds: (Date.now() - started) / 1000 }
+    return { sent, answered: latencies.length, late, connects, failures, latencies, times, seconds: (Date.now() - started) / 1000 }
   }
   return { stop }
 }

@@ -13,6 +13,19 @@ function memory (pid) {
   return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') }
 }
 
+/**
+ * Scheduler times of a process's main thread (/proc/PID/schedstat), in ms:
+ * { runMs: on a CPU, waitMs: runnable but waiting for one }, or null. A
+ * server that stalls while waitMs grows was starved of CPU (other
+ * processes); one that stalls while neither grows was idle: its own fault.
+ */
+function schedstat (pid) {
+  try {
+    const [run, wait] = fs.readFileSync(`/proc/${pid}/schedstat`, 'utf8').trim().split(/\s+/).map(Number)
+    return { runMs: run / 1e6, waitMs: wait / 1e6 }
+  } catch { return null }
+}
+
 /** Soft "Max open files" of a process (/proc/PID/limits), or null. */
 function fdLimit (pid) {
   try {
@@ -115,4 +128,4 @@ function startHolder (prefix, { port, count, body }) {
   return { child, next, send, stop, kill }
 }
 
-module.exports = { memory, fdLimit, fdCount, withFdLimit, startHolder }
+module.exports = { memory, schedstat, fdLimit, fdCount, withFdLimit, startHolder }

@@ -30,7 +30,7 @@ function report (why) {
   process.stdout.write(JSON.stringify({ report: why, memory: process.memoryUsage(), stats, loopDelay }) + '\n')
 }
 
-new App()
+new App({ keepAliveTimeout: 600_000 }) // the soak holds idle connections on purpose
   .get('/', () => 'Hello world!')
   .listen({ port: Number(process.env.PORT), host: '127.0.0.1' })
   .then((s) => {
