@@ -53,7 +53,17 @@ const CASES = [
     path: '/user/42?q=abc',
     expect: { status: 200, body: 'user 42 abc' },
     loads: { pipelined: pipelined() },
-    report: true
+    report: true,
+    costOf: 'salvo'
+  },
+  {
+    name: 'salvo-hook',
+    server: 'servers/salvo.js',
+    path: '/hook',
+    expect: HELLO,
+    loads: { pipelined: pipelined() },
+    report: true,
+    costOf: 'salvo'
   },
   {
     name: 'salvo-post',

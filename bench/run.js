@@ -112,7 +112,7 @@ async function main () {
   if (info.busyBefore.some((x) => x > 0.1)) console.warn('warning: other processes are using the CPUs; expect noise')
 
   const modes = [...new Set(cases.flatMap((c) => Object.keys(c.loads)))]
-  const results = cases.map((c) => ({ name: c.name, refs: c.refs, runs: {}, checks: [], reports: [] }))
+  const results = cases.map((c) => ({ name: c.name, refs: c.refs, costOf: c.costOf, runs: {}, checks: [], reports: [] }))
   for (let round = 1; round <= config.rounds; round++) {
     console.log(`round ${round}/${config.rounds}`)
     for (let i = 0; i < cases.length; i++) {

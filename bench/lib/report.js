@@ -77,6 +77,19 @@ function print (results, modes, refLabels, meta) {
   }
   if (gcRows.length > 1) out.push('server reports (medians over rounds):', table(gcRows), '')
 
+  // What a feature costs per request: the difference of the median times per
+  // request between a case and the case it extends (e.g. one onRequest hook).
+  const byName = new Map(results.map((r) => [r.name, r]))
+  for (const r of results) {
+    const base = r.costOf && byName.get(r.costOf)
+    for (const m of modes) {
+      const a = r.median[m]
+      const b = base?.median[m]
+      if (a && b) out.push(`cost of ${r.name} over ${base.name} (${m}): ${(1e9 / a - 1e9 / b).toFixed(0)} ns per request`)
+    }
+  }
+  out.push('')
+
   const problems = []
   for (const r of results) {
     for (const m of modes) {

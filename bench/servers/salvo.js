@@ -22,6 +22,8 @@ app.get('/json', {
 }, () => ({ message: 'Hello, World!' }))
 // A path parameter and one query parameter.
 app.get('/user/:id', (req) => `user ${req.params.id} ${req.query.q}`)
+// Hello world behind one (empty) onRequest hook: what a hook costs.
+app.get('/hook', { onRequest: () => {} }, () => 'Hello world!')
 // A POST whose handler reads the body length.
 app.post('/upload', (req) => String(req.body.length))
 
