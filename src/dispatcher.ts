@@ -289,32 +289,44 @@ export class Dispatcher {
 
   // ---- the lifecycle ---------------------------------------------------------
 
-  /** Runs hooks and handler; undefined when the reply is decided now, else a promise of it. */
+  /**
+   * Runs hooks and handler; undefined when the reply is decided now, else a
+   * promise of it.  The sync case allocates nothing; the first thenable a
+   * hook returns hands the rest to `resume`.
+   */
   private run(req: Request, res: Reply, route: Route): PromiseLike<unknown> | undefined {
     const h = route.hooks as Hooks;
     try {
-      const p = this.runHooks(h.onRequest, 0, req, res, () =>
-        this.runHooks(h.preHandler, 0, req, res, () => this.callHandler(req, res, route)),
-      );
-      if (p === undefined) return undefined;
-      return Promise.resolve(p).catch((err) => this.failAsync(req, res, route, err));
+      for (let stage = 0; stage < 2; stage++) {
+        const list = stage === 0 ? h.onRequest : h.preHandler;
+        for (let i = 0; i < list.length; i++) {
+          const r = list[i](req, res);
+          if (isThenable(r)) {
+            return this.resume(req, res, route, stage, i + 1, r).catch((err) => this.failAsync(req, res, route, err));
+          }
+          if (res._sent) return undefined; // a hook answered: the handler is skipped
+        }
+      }
+      const p = this.callHandler(req, res, route);
+      return p === undefined ? undefined : Promise.resolve(p).catch((err) => this.failAsync(req, res, route, err));
     } catch (err) {
       return this.fail(req, res, route, err);
     }
   }
 
-  private runHooks(
-    list: Hook[], i: number, req: Request, res: Reply, next: () => PromiseLike<unknown> | undefined,
-  ): PromiseLike<unknown> | undefined {
-    for (; i < list.length; i++) {
-      const r = list[i](req, res);
-      if (isThenable(r)) {
-        const at = i + 1;
-        return Promise.resolve(r).then(() => (res._sent ? undefined : this.runHooks(list, at, req, res, next)));
+  /** The rest of the hooks and the handler, after a hook returned a thenable. */
+  private async resume(req: Request, res: Reply, route: Route, stage: number, i: number, pending: PromiseLike<unknown>): Promise<unknown> {
+    await pending;
+    const h = route.hooks as Hooks;
+    for (; stage < 2; stage++, i = 0) {
+      const list = stage === 0 ? h.onRequest : h.preHandler;
+      for (; i < list.length; i++) {
+        if (res._sent) return undefined;
+        await list[i](req, res);
       }
-      if (res._sent) return undefined; // a hook answered: the handler is skipped
     }
-    return next();
+    if (res._sent) return undefined;
+    return this.callHandler(req, res, route);
   }
 
   private callHandler(req: Request, res: Reply, route: Route): PromiseLike<unknown> | undefined {
