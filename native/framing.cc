@@ -54,15 +54,45 @@ void each_token(const char* p, size_t n, F fn) {
   }
 }
 
-/* Host = uri-host [ ":" port ] (RFC 9110 7.2, RFC 3986 3.2.2): unreserved,
- * pct-encoded, sub-delims, ':' and the brackets of an IP literal. */
+inline bool is_hex(unsigned char c) {
+  return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
+}
+
+/* Host = uri-host [ ":" port ] (RFC 9110 7.2), uri-host = IP-literal /
+ * IPv4address / reg-name (RFC 3986 3.2.2): a bracketed IPv6 or IPvFuture
+ * literal, or unreserved / pct-encoded / sub-delims; port = *DIGIT. */
 bool valid_host(const char* p, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = static_cast<unsigned char>(p[i]);
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              strchr("-._~!$&'()*+,;=%:[]", c) != nullptr;
-    if (!ok || c == 0) return false;
+  size_t i = 0;
+  if (n > 0 && p[0] == '[') {
+    // IPv6address: hex, ':' and '.'; IPvFuture: "v" HEX "." unreserved / sub-delims / ':'.
+    bool future = n > 1 && (p[1] == 'v' || p[1] == 'V');
+    for (i = 1; i < n && p[i] != ']'; i++) {
+      unsigned char c = static_cast<unsigned char>(p[i]);
+      bool ok = is_hex(c) || c == ':' || c == '.' ||
+                (future && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c != 0 && strchr("-_~!$&'()*+,;=", c) != nullptr)));
+      if (!ok) return false;
+    }
+    if (i >= n || i == 1) return false;  // no ']' or "[]"
+    i++;
+  } else {
+    for (; i < n && p[i] != ':'; i++) {
+      unsigned char c = static_cast<unsigned char>(p[i]);
+      if (c == '%') {
+        if (i + 2 >= n || !is_hex(p[i + 1]) || !is_hex(p[i + 2])) return false;
+        i += 2;
+        continue;
+      }
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                (c != 0 && strchr("-._~!$&'()*+,;=", c) != nullptr);
+      if (!ok) return false;
+    }
+    if (i == 0) return false;  // no host before the port
   }
+  if (i == n) return true;
+  if (p[i] != ':') return false;
+  for (i++; i < n; i++)
+    if (p[i] < '0' || p[i] > '9') return false;
   return true;
 }
 
@@ -159,7 +189,9 @@ void analyze_framing(const RequestHead& head, const HeaderField* fields, size_t 
         }
         break;
       case 6:
-        if (name_is(f, "expect", 6)) {
+        /* RFC 9110 10.1.1: an HTTP/1.0 request's Expect MUST be ignored
+         * (and 15.2: no 1xx response to a 1.0 client). */
+        if (name_is(f, "expect", 6) && head.minor_version >= 1) {
           if (token_eq(f.value, f.value_len, "100-continue", 12)) out->expect_continue = true;
           else status = 417;
         }

@@ -17,6 +17,8 @@
 //     stopOffset: where parsing stopped for `stopped`,
 //     partial:   bytes of a message that had started but not completed when the
 //                input ended (0 when the input ended on a message boundary),
+//     partialHead: null | { major, minor, method, upgrade, keepAlive } of that
+//                message when its head was complete,
 //   }
 //
 // How the end of each message is found (the binding does not tell where in a
@@ -29,11 +31,22 @@
 // LF after the trailer section).  So when message k completes during the
 // execute() of byte i, message k ends at offset i + 1 exactly.  The same byte
 // at a time gives the offset of a parse error (the piece that execute()
-// refused) and of an upgrade (execute() returns 0 for the byte it did not
-// take).  llhttp's results do not depend on how the input is split (it keeps
-// all state between calls, and the binding joins split URL and header spans);
-// `llhttpFrameWhole` parses the same input in one execute() call so that the
-// differential test can check that on every input it sees.
+// refused).  An upgrade (CONNECT, or Upgrade with Connection: upgrade) ends
+// parsing after its message: that is read from the message's upgrade flag,
+// because the binding hides the pause when it falls on the end of a piece
+// (see llhttpFrame).  llhttp's results do not depend on how the input is split (it
+// keeps all state between calls, and the binding joins split URL and header
+// spans); `llhttpFrameWhole` parses the same input in one execute() call so
+// that the differential test can check all of this on every input it sees:
+// same messages, same error code, and the same stopping offset for errors
+// and upgrades.  One offset does depend on the split: HPE_HEADER_OVERFLOW,
+// because Node's binding counts header bytes when llhttp hands it a span,
+// and a span ends at the end of each piece; byte at a time reports it on
+// the first byte past the limit, one execute() at the end of that field.
+//
+// parser.finish() is not called: input that ends inside a message is
+// "incomplete" here, as for salvo (finish() would report HPE_INVALID_EOF_STATE,
+// which is what a peer closing mid-request means, not a parse error).
 //
 // Strictness: the parser is initialized exactly as Node's http server does by
 // default (no lenient flags: insecureHTTPParser off), with Node's default
@@ -142,8 +155,20 @@ export function llhttpFrame (input, { lenient = false } = {}) {
       const r = parser.execute(buf.subarray(i, i + 1))
       if (state.completed > before) {
         if (state.completed !== before + 1) throw new Error('two messages completed on one byte')
-        messages.push(takeMessage(buf, state, start, i + 1))
+        const m = takeMessage(buf, state, start, i + 1)
+        messages.push(m)
         start = i + 1
+        if (m.upgrade) {
+          // llhttp pauses (HPE_PAUSED_UPGRADE) right after such a message;
+          // the binding turns that into "bytes parsed so far", which here is
+          // the whole one-byte piece, and resumes the parser, so the pause
+          // cannot be seen in execute()'s result: stop on the flag instead.
+          // (With the whole input in one call, execute() returns this offset:
+          // llhttpFrameWhole's `consumed`, checked by the differential test.)
+          stopped = 'upgrade'
+          stopOffset = i + 1
+          break
+        }
       }
       if (r instanceof Error) {
         if (r.code === 'HPE_CLOSED_CONNECTION') {
@@ -155,13 +180,15 @@ export function llhttpFrame (input, { lenient = false } = {}) {
         break
       }
       if (r === 0) {
-        // The byte was not taken: llhttp paused for an upgrade after the
-        // message that just completed (Node's binding resumes the parser and
-        // reports the bytes before the pause).
+        // The byte was not taken and there was no error: llhttp paused for an
+        // upgrade in the middle of a message (it does this, for one, when the
+        // last chunk of an Upgrade request's chunked body has an extension)
+        // and the binding reported the bytes before the pause.
         stopped = 'upgrade'
         stopOffset = i
         break
       }
+      if (r !== 1) throw new Error(`execute() took ${r} of 1 byte at offset ${i}`)
     }
   } finally {
     parser.close()
@@ -169,11 +196,13 @@ export function llhttpFrame (input, { lenient = false } = {}) {
   // Bytes of a started message that did not complete (CR/LF between messages
   // that llhttp skips count as started: salvo rejects them, see PROTOCOL.md).
   const partial = error || stopped ? 0 : buf.length - start
-  return { accepted: error === null, error, messages, stopped, stopOffset, partial }
+  // The head of that unfinished message, if llhttp got through it.
+  const partialHead = partial && state.head ? { ...state.head } : null
+  return { accepted: error === null, error, messages, stopped, stopOffset, partial, partialHead }
 }
 
 /** The same parse in one execute() call: messages (without offsets; compare
- * methodIndex, not method) and the error code. */
+ * methodIndex, not method), the error code, and the bytes execute() took. */
 export function llhttpFrameWhole (input, { lenient = false } = {}) {
   const buf = Buffer.isBuffer(input) ? input : Buffer.from(input, 'latin1')
   const state = freshState()
@@ -185,11 +214,17 @@ export function llhttpFrameWhole (input, { lenient = false } = {}) {
     messages.push(takeMessage(buf, state, 0, -1))
   }
   let code = null
+  let consumed = buf.length
   try {
     const r = parser.execute(buf)
-    if (r instanceof Error) code = r.code
+    if (r instanceof Error) {
+      code = r.code
+      consumed = r.bytesParsed
+    } else {
+      consumed = r // less than buf.length only when it stopped for an upgrade
+    }
   } finally {
     parser.close()
   }
-  return { code, messages }
+  return { code, messages, consumed }
 }
