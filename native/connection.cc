@@ -22,6 +22,22 @@ struct WriteReq {
 
 inline uv_stream_t* stream(Conn* c) { return reinterpret_cast<uv_stream_t*>(&c->tcp); }
 
+/* Where the path starts in a request-target.  origin-form is the path;
+ * absolute-form ("http://host/p?q", which a server MUST accept, RFC 9112
+ * 3.2.2) has it after the authority, and an empty one ends the target there.
+ * Other forms (authority, asterisk) are routed as they are. */
+const char* path_of(const char* t, size_t n) {
+  if (n == 0 || t[0] == '/') return t;
+  size_t i = 0;
+  while (i < n && ((t[i] | 0x20) >= 'a' && (t[i] | 0x20) <= 'z')) i++;
+  if (i == 0 || i + 3 > n || memcmp(t + i, "://", 3) != 0) return t;
+  const char* auth = t + i + 3;
+  const char* slash = static_cast<const char*>(memchr(auth, '/', n - (i + 3)));
+  if (slash) return slash;
+  const char* q = static_cast<const char*>(memchr(auth, '?', n - (i + 3)));
+  return q ? q : t + n;
+}
+
 }  // namespace
 
 Slab* Server::AcquireFor(Conn*, size_t min_cap) { return pool_.Acquire(min_cap); }
@@ -116,11 +132,14 @@ void Server::Process(Conn* c) {
       int32_t* row = rows_ + rows * kRowStride;
       int method = method_id(head.method, head.method_len);
       size_t tlen = head.target_len;
-      const char* q = static_cast<const char*>(memchr(head.target, '?', tlen));
-      size_t plen = q ? static_cast<size_t>(q - head.target) : tlen;
+      const char* path = path_of(head.target, tlen);
+      size_t rest_len = tlen - static_cast<size_t>(path - head.target);
+      const char* q = static_cast<const char*>(memchr(path, '?', rest_len));
+      size_t plen = q ? static_cast<size_t>(q - path) : rest_len;
       row[kMethod] = method;
       int np = 0;
-      row[kRoute] = routes_.Find(method, base, head.target, plen, row + kParams, &np);
+      row[kRoute] = routes_.Find(method, base, path, plen, row + kParams, &np);
+      row[kPathOff] = static_cast<int32_t>(path - base);
       row[kParamCount] = np;
       row[kTargetOff] = static_cast<int32_t>(head.target - base);
       row[kTargetLen] = static_cast<int32_t>(tlen);

@@ -18,7 +18,7 @@ enum Row : int {
   kRoute,         // static route id matched in C++, or -1
   kTargetOff,     // request-target, offsets into the slab
   kTargetLen,
-  kPathLen,       // bytes of the target before '?'
+  kPathLen,       // bytes of the path (from kPathOff) before '?'
   kMinor,         // HTTP/1.<minor>
   kHdrStart,      // first entry in the header table
   kHdrCount,
@@ -28,6 +28,7 @@ enum Row : int {
   kMethodOff,
   kMethodLen,
   kParamCount,    // route parameters matched in C++
+  kPathOff,       // where the path starts (after the authority of an absolute-form target)
   kParams = 16,   // (offset, length) pairs, kMaxRouteParams of them
 };
 

@@ -17,6 +17,7 @@ export const R_FLAGS = 10;
 export const R_METHOD_OFF = 11;
 export const R_METHOD_LEN = 12;
 export const R_PARAM_COUNT = 13;
+export const R_PATH_OFF = 14;
 export const R_PARAMS = 16;
 /** Route parameters the addon can report per request (native/routes.h). */
 export const MAX_ROUTE_PARAMS = 8;

@@ -7,7 +7,7 @@
  */
 import {
   HDR_STRIDE, METHODS, R_BODY_LEN, R_BODY_OFF, R_FLAGS, R_HDR_COUNT, R_HDR_START, R_METHOD,
-  R_METHOD_LEN, R_METHOD_OFF, R_PARAM_COUNT, R_PARAMS, R_MINOR, R_PATH_LEN, R_TARGET_LEN, R_TARGET_OFF, F_KEEP_ALIVE,
+  R_METHOD_LEN, R_METHOD_OFF, R_PARAM_COUNT, R_PARAMS, R_MINOR, R_PATH_LEN, R_PATH_OFF, R_TARGET_LEN, R_TARGET_OFF, F_KEEP_ALIVE,
 } from './layout';
 import { parseCookies } from './cookies';
 import { SalvoError } from './errors';
@@ -41,6 +41,7 @@ export class Request<P extends Params = Params> {
   /** @internal */ _methodLen = 0;
   /** @internal */ _targetOff = 0;
   /** @internal */ _targetLen = 0;
+  /** @internal */ _pathOff = 0;
   /** @internal */ _pathLen = 0;
   /** @internal */ _minor = 1;
   /** @internal */ _bodyOff = 0;
@@ -77,6 +78,7 @@ export class Request<P extends Params = Params> {
     this._methodLen = rows[base + R_METHOD_LEN];
     this._targetOff = rows[base + R_TARGET_OFF];
     this._targetLen = rows[base + R_TARGET_LEN];
+    this._pathOff = rows[base + R_PATH_OFF];
     this._pathLen = rows[base + R_PATH_LEN];
     this._minor = rows[base + R_MINOR];
     this._bodyOff = rows[base + R_BODY_OFF];
@@ -141,7 +143,7 @@ export class Request<P extends Params = Params> {
   /** The target up to '?', percent-decoded. */
   get path(): string {
     if (this._path === undefined) {
-      const raw = latin1Slice.call(this._slab, this._targetOff, this._targetOff + this._pathLen);
+      const raw = this.rawPath();
       let p = raw;
       if (raw.indexOf('%') !== -1) {
         try {
@@ -157,13 +159,14 @@ export class Request<P extends Params = Params> {
 
   /** @internal The target up to '?', undecoded (the router decodes per segment). */
   rawPath(): string {
-    return latin1Slice.call(this._slab, this._targetOff, this._targetOff + this._pathLen);
+    // An absolute-form target with an empty path ("http://h") means "/" (RFC 9112 3.2.2).
+    return this._pathLen === 0 ? '/' : latin1Slice.call(this._slab, this._pathOff, this._pathOff + this._pathLen);
   }
 
   /** The query string as an object; a repeated key gives an array. */
   get query(): Query {
     if (this._query === undefined) {
-      const q = this._targetOff + this._pathLen + 1; // past '?'
+      const q = this._pathOff + this._pathLen + 1; // past '?'
       const end = this._targetOff + this._targetLen;
       this._query = q < end ? parseQuery(latin1Slice.call(this._slab, q, end)) : Object.create(null);
     }
