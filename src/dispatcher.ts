@@ -351,9 +351,13 @@ export class Dispatcher {
     return this.untilSent(res);
   }
 
-  /** Resolves once the reply is sent; the Pending sink delivers it, so nothing to do here. */
+  /**
+   * The answer comes through `res` later: the Pending sink delivers it when
+   * it is sent.  A settled promise (not a never-settling one, which would
+   * keep every reaction attached to it forever) just marks the request async.
+   */
   private untilSent(_res: Reply): PromiseLike<unknown> {
-    return NEVER;
+    return LATER;
   }
 
   /** A handler or hook threw: onError hooks, then the error handler. */
@@ -777,7 +781,7 @@ export class Dispatcher {
   }
 }
 
-const NEVER: PromiseLike<unknown> = new Promise(() => {});
+const LATER: PromiseLike<unknown> = Promise.resolve();
 
 const PROTOCOL_CODES: Record<number, ErrorCode> = {
   400: 'SALVO_ERR_BAD_REQUEST',

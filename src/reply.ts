@@ -127,7 +127,8 @@ export class Reply {
       this._early = [];
       if (this._sink !== null) this._sink.sent(this);
     }
-    if (this._sink === null) {
+    // Until the dispatcher has written the head, chunks wait here, in order.
+    if (this._sink === null || this._early !== null) {
       (this._early as Uint8Array[]).push(bytes);
       return true;
     }
@@ -142,7 +143,8 @@ export class Reply {
     if (this._ended) throw new SalvoError('SALVO_ERR_ALREADY_SENT');
     if (chunk !== undefined) this.write(chunk);
     this._ended = true;
-    if (this._sink !== null) this._sink.write(this, EMPTY, true);
+    // Before the head is written, startStream sees _ended and finishes.
+    if (this._sink !== null && this._early === null) this._sink.write(this, EMPTY, true);
   }
 
   /** Resolves when the connection has drained below half its high-water mark. */
