@@ -90,7 +90,16 @@ void Server::Process(Conn* c) {
   /* Promise jobs queued by the handlers run when this scope closes: after
    * the batch's responses are written, so an async response never lands in
    * the output arena while the batch still occupies it. */
-  Napi::CallbackScope cs(env, *async_);
+  struct Scope {  // raw: a failure to open (environment ending) is not fatal
+    napi_env env;
+    napi_callback_scope scope = nullptr;
+    Scope(napi_env e, napi_value resource, napi_async_context ctx) : env(e) {
+      if (napi_open_callback_scope(e, resource, ctx, &scope) != napi_ok) scope = nullptr;
+    }
+    ~Scope() {
+      if (scope) napi_close_callback_scope(env, scope);
+    }
+  } cs(env, Value(), *async_);
   Slab* slab = c->slab;
   const char* base = slab->data;
   size_t pos = 0;
@@ -178,12 +187,9 @@ void Server::Process(Conn* c) {
     stats.requests += rows;
     napi_value args[3] = {Napi::Number::New(env, c->id), Napi::Number::New(env, rows),
                           slab->view.Value()};
-    dispatch_.Call(Value(), 3, args);
-    if (env.IsExceptionPending()) {
-      /* dispatch catches handler errors itself; this is a salvo bug.  Report
-       * it as Node reports any uncaught exception, and drop the connection. */
-      Napi::Error e = env.GetAndClearPendingException();
-      napi_fatal_exception(env, e.Value());
+    if (!Invoke(dispatch_, 3, args, false)) {
+      /* dispatch catches handler errors itself: a failure is a salvo bug
+       * (reported as uncaught by Invoke) or the environment going away. */
       out_len = 0;
       CloseConn(c);
       break;
@@ -256,7 +262,8 @@ void Server::Write(Conn* c, const uv_buf_t* bufs, unsigned n) {
       memcpy(copy.Data() + at, bufs[i].base, bufs[i].len);
       at += bufs[i].len;
     }
-    on_virtual_write_.Call(Value(), {Napi::Number::New(env_, c->id), copy});
+    napi_value args[2] = {Napi::Number::New(env_, c->id), copy};
+    Invoke(on_virtual_write_, 2, args, false);
     return;
   }
   size_t done = 0;

@@ -236,7 +236,7 @@ void Server::MaybeClosed() {
   }
   if (shutting_down_) return;
   Napi::HandleScope scope(env_);
-  on_closed_.MakeCallback(Value(), {}, *async_);
+  Invoke(on_closed_, 0, nullptr, true);
   Unref();
 }
 
@@ -412,7 +412,32 @@ void Server::UpdateReading(Conn* c) {
 void Server::CallJs(Napi::FunctionReference& fn, int id) {
   if (shutting_down_) return;
   Napi::HandleScope scope(env_);
-  fn.MakeCallback(Value(), {Napi::Number::New(env_, id)}, *async_);
+  napi_value arg = Napi::Number::New(env_, id);
+  Invoke(fn, 1, &arg, true);
+}
+
+/* Calls into JS with the raw N-API (node-addon-api would try to throw on a
+ * failed call, which is fatal while a worker is being terminated).  `scope`:
+ * as a callback from the loop (runs ticks and microtasks after), else a plain
+ * call inside an open CallbackScope.  A JS exception here is a salvo bug: it
+ * is reported as uncaught, as Node does.  Returns false when the call failed
+ * (the caller then drops the connection). */
+bool Server::Invoke(Napi::FunctionReference& fn, size_t argc, const napi_value* argv, bool scope) {
+  napi_value result;
+  napi_status st = scope ? napi_make_callback(env_, async_ ? static_cast<napi_async_context>(*async_) : nullptr,
+                                              Value(), fn.Value(), argc, argv, &result)
+                         : napi_call_function(env_, Value(), fn.Value(), argc, argv, &result);
+  if (st == napi_ok) return true;
+  bool pending = false;
+  napi_is_exception_pending(env_, &pending);
+  if (pending) {
+    napi_value err;
+    if (napi_get_and_clear_last_exception(env_, &err) == napi_ok && !shutting_down_) {
+      napi_valuetype t;
+      if (napi_typeof(env_, err, &t) == napi_ok && t != napi_undefined) napi_fatal_exception(env_, err);
+    }
+  }
+  return false;
 }
 
 Napi::Value Server::GetStats(const Napi::CallbackInfo& info) {

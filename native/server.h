@@ -85,6 +85,7 @@ class Server : public Napi::ObjectWrap<Server> {
   Conn* NewConn();
   void OnConnClosed(Conn* c);
   void CallJs(Napi::FunctionReference& fn, int id);
+  bool Invoke(Napi::FunctionReference& fn, size_t argc, const napi_value* argv, bool scope);
   void Sweep();
   void UpdateReading(Conn* c);
 
