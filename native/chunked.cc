@@ -183,9 +183,13 @@ int scan(const char* buf, size_t len, size_t max_body, size_t* encoded_len,
   /* Bytes at or past the wire limit can never belong to an acceptable body,
    * so the scan stops there; needing one of them means 413 (see the caller). */
   const char* const end = buf + (len < limit ? len : limit);
-  const char* p = buf;
-  size_t decoded = 0;
+  // Resume after the chunks a previous call already accepted (see chunked.h).
+  const char* p = buf + (*encoded_len <= len ? *encoded_len : 0);
+  size_t decoded = *encoded_len <= len ? *decoded_len : 0;
   for (;;) {
+    // A safe place to resume from: the start of a chunk-size line.
+    *encoded_len = static_cast<size_t>(p - buf);
+    *decoded_len = decoded;
     /* chunk-size = 1*HEXDIG.  RFC 9112 7.1 asks recipients to expect large
      * numerals and guard against overflow: each digit is checked against
      * what max_body still allows, so the sum never wraps and an oversized

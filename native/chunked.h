@@ -9,10 +9,9 @@
  * Strict like the head parser: CRLF only, no bare LF; trailer fields must be
  * valid field lines (they are validated and dropped).
  *
- * scan_chunked is stateless: it scans from the first byte of the body every
- * time (the connection calls it again when more bytes arrive; the cost is
- * bounded because it jumps over chunk data by size).  It never reads at or
- * past buf + len and never allocates.
+ * scan_chunked keeps no state of its own: the caller passes back the resume
+ * point an incomplete call reported (the connection keeps it per request).
+ * It never reads at or past buf + len and never allocates.
  */
 #ifndef SALVO_CHUNKED_H
 #define SALVO_CHUNKED_H
@@ -34,8 +33,13 @@ enum ChunkedResult : int {
  * is small, so a client cannot make us buffer 6 bytes per byte of body. */
 constexpr size_t chunked_wire_limit(size_t max_body) { return 2 * max_body + 65536; }
 
-/* On kChunkedComplete: *encoded_len = bytes of the whole chunked body on the
- * wire (through the final CRLF), *decoded_len = bytes of chunk data. */
+/* In: *encoded_len / *decoded_len = where to resume (0 / 0 the first time;
+ * then what an incomplete call left there), so a body that arrives in many
+ * reads is scanned once, not once per read.
+ * On kChunkedComplete: *encoded_len = bytes of the whole chunked body on the
+ * wire (through the final CRLF), *decoded_len = bytes of chunk data.
+ * On kChunkedIncomplete: the same pair for the chunks complete so far (the
+ * resume point for the next call with more bytes). */
 int scan_chunked(const char* buf, size_t len, size_t max_body, size_t* encoded_len,
                  size_t* decoded_len);
 

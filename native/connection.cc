@@ -115,7 +115,11 @@ void Server::Process(Conn* c) {
         break;
       }
       Message m;
+      m.chunk_resume = c->chunk_resume;
+      m.chunk_decoded = c->chunk_decoded;
       int r = next_message(impl_, slab->data + pos, c->len - pos, limits_, fields_, &m);
+      c->chunk_resume = m.chunk_resume;
+      c->chunk_decoded = m.chunk_decoded;
       if (r == kParseIncomplete) {
         c->need = m.need;
         c->partial_head_done = m.head_len > 0;

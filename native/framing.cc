@@ -168,13 +168,19 @@ void analyze_framing(const RequestHead& head, const HeaderField* fields, size_t 
           have_te = true;
           /* RFC 9112 6.3 item 4: chunked must be the final coding or the
            * length cannot be known (400).  Other codings: 501. */
-          bool last_chunked = false, other = false;
+          bool last_chunked = false, other = false, chunked_twice = false;
           each_token(f.value, f.value_len, [&](const char* t, size_t tn) {
             if (last_chunked) other = true;  // chunked applied twice or not last
-            if (token_eq(t, tn, "chunked", 7)) last_chunked = true;
-            else { other = true; last_chunked = false; }
+            if (token_eq(t, tn, "chunked", 7)) {
+              if (last_chunked) chunked_twice = true;
+              last_chunked = true;
+            } else {
+              other = true;
+              last_chunked = false;
+            }
           });
           if (!last_chunked) status = 400;
+          else if (other && chunked_twice) status = 400;  // RFC 9112 6.1: chunked at most once
           else if (other) status = 501;
           else if (out->chunked) status = 400;  // a second TE line repeating chunked
           out->chunked = true;
@@ -226,9 +232,14 @@ int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
   const Framing& f = m->framing;
   if (f.status) return -f.status;
   if (f.chunked) {
-    size_t enc = 0, dec = 0;
+    size_t enc = m->chunk_resume, dec = m->chunk_decoded;
     int c = scan_chunked(buf + r, len - r, limits.max_body, &enc, &dec);
-    if (c == kChunkedIncomplete) return kParseIncomplete;
+    if (c == kChunkedIncomplete) {
+      m->chunk_resume = enc;
+      m->chunk_decoded = dec;
+      return kParseIncomplete;
+    }
+    m->chunk_resume = m->chunk_decoded = 0;
     if (c == kChunkedTooLarge) return -413;
     if (c != kChunkedComplete) return -400;
     if (static_cast<size_t>(r) + enc > static_cast<size_t>(INT_MAX)) return -413;  // the result is an int

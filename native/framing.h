@@ -39,6 +39,10 @@ struct Message {
   size_t body_len;   // body bytes; the body starts at head_len
   size_t consumed;   // bytes of the whole message on the wire
   size_t need;       // when incomplete: bytes the message needs in one buffer, or 0
+  /* In/out: where the chunked-body scan resumes (bytes after the head, and
+   * data bytes before that point); 0/0 for a new message. */
+  size_t chunk_resume = 0;
+  size_t chunk_decoded = 0;
   Framing framing;
 };
 

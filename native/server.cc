@@ -1,6 +1,7 @@
 #include "server.h"
 
 #include <string.h>
+#include <time.h>
 
 #include <algorithm>
 
@@ -353,12 +354,20 @@ Napi::Value Server::InjectRun(const Napi::CallbackInfo& info) {
 /* The per-server sweep: timeouts (RFC 9110 15.5.9 408 for slow requests;
  * idle keep-alive connections closed), and lingering closes. */
 void Server::Sweep() {
-  // The body of the canned 408; its length is computed, not counted by hand.
-  static const char k408body[] =
-      "{\"statusCode\":408,\"code\":\"SALVO_ERR_REQUEST_TIMEOUT\",\"error\":\"Request Timeout\",\"message\":\"\"}";
-  static const std::string k408 =
-      "HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: " +
-      std::to_string(sizeof k408body - 1) + "\r\nConnection: close\r\n\r\n" + k408body;
+  // The canned 408 (rare: built when needed), with a Date as every response has.
+  auto response_408 = []() {
+    static const char body[] =
+        "{\"statusCode\":408,\"code\":\"SALVO_ERR_REQUEST_TIMEOUT\",\"error\":\"Request Timeout\","
+        "\"message\":\"The request did not arrive within headersTimeout or bodyTimeout\"}";
+    char date[64];
+    time_t t = time(nullptr);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);  // IMF-fixdate, RFC 9110 5.6.7
+    return std::string("HTTP/1.1 408 Request Timeout\r\nDate: ") + date +
+           "\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: " +
+           std::to_string(sizeof body - 1) + "\r\nConnection: close\r\n\r\n" + body;
+  };
   uint64_t now = uv_now(loop_);
   for (Conn* c : conns_) {
     if (!c || c->closed || c->is_virtual) continue;
@@ -376,7 +385,8 @@ void Server::Sweep() {
         c->len = 0;
         ReleaseSlab(c);
         if (c->inflight == 0) {
-          uv_buf_t b = uv_buf_init(const_cast<char*>(k408.data()), static_cast<unsigned>(k408.size()));
+          std::string r408 = response_408();
+          uv_buf_t b = uv_buf_init(const_cast<char*>(r408.data()), static_cast<unsigned>(r408.size()));
           Write(c, &b, 1);
           FinishIfClosing(c);
         } else {

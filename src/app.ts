@@ -187,6 +187,8 @@ export class App {
   private readonly hooks: Hooks = { onRequest: [], preHandler: [], onSend: [], onResponse: [], onError: [] };
   private readonly routeHooks = new Map<Route, Partial<Hooks>>();
   private notFoundHandler: Handler | null = null;
+  /** Decorated properties with a default value, restored on every reused request. */
+  private readonly defaults: [string, unknown][] = [];
   private errorHandler: ErrorHandler | null = null;
   private started = false;
   private injector: Engine | undefined;
@@ -315,6 +317,7 @@ export class App {
       });
     } else if (value === null || typeof value !== 'object') {
       Object.defineProperty(proto, name, { value, writable: true, configurable: true });
+      this.defaults.push([name, value]);
     } else {
       throw new SalvoError('SALVO_ERR_INVALID_ARG', `decorator ${name}: objects would be shared by all requests; use { getter }`);
     }
@@ -433,6 +436,10 @@ export class App {
       }),
       errorHandler: this.errorHandler,
       newRequest,
+      decorate: this.defaults.length === 0 ? null : (req: Request) => {
+        const r = req as unknown as Record<string, unknown>;
+        for (const [k, v] of this.defaults) r[k] = v;
+      },
     });
     this.registerRoutes(native);
     return { native, dispatcher, closed, injected };
@@ -447,7 +454,13 @@ export class App {
     }
     let host = options.host ?? '127.0.0.1';
     if (typeof host !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'host must be a string');
-    if (!net.isIP(host)) host = (await dns.promises.lookup(host)).address;
+    if (!net.isIP(host)) {
+      try {
+        host = (await dns.promises.lookup(host)).address;
+      } catch (err) {
+        throw new SalvoError('SALVO_ERR_LISTEN', `${host}:${port} (${(err as { code?: string }).code})`, { cause: err });
+      }
+    }
     const backlog = positiveInt('backlog', options.backlog, 511);
     const { native, closed } = this.engine(() => {});
     let bound: number;
@@ -469,7 +482,10 @@ export class App {
     const method = options.method ?? 'GET';
     const url = options.url ?? '/';
     if (typeof method !== 'string' || typeof url !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'method and url must be strings');
-    this.injector ??= this.engine(() => {});
+    if (this.injector === undefined) {
+      this.injector = this.engine(() => {});
+      this.date.start(); // an unref'd 1 s timer: the Date header stays current
+    }
     const eng = this.injector;
     let body: Buffer | undefined;
     const headers: Record<string, string | number | string[]> = { ...(options.headers ?? {}) };

@@ -108,6 +108,9 @@ class Pending implements ReplySink {
   drained(): Promise<void> {
     return this.d.drained(this.cs);
   }
+  abort(): void {
+    this.d.abortStream(this);
+  }
 }
 
 function isThenable(v: unknown): v is PromiseLike<unknown> {
@@ -123,6 +126,8 @@ export interface DispatcherOptions {
   methodNotAllowed: Route;
   errorHandler: ErrorHandler | null;
   newRequest: () => Request;
+  /** Resets decorated properties on a reused request (null: no decorators). */
+  decorate: ((req: Request) => void) | null;
 }
 
 const HEAD_ID = 2;
@@ -145,8 +150,6 @@ export class Dispatcher {
   private closeAfter = false;
   /** True while a batch occupies the output arena. */
   private inBatch = false;
-  /** The Allow header of the last 405. */
-  private allowed = '';
   /** Requests handed to JS and not answered yet, over every connection. */
   inflight = 0;
 
@@ -177,6 +180,7 @@ export class Dispatcher {
       const res = this.res;
       req._reset(slab, slabId, rows, base, this.hdrs);
       req._connId = connId;
+      if (this.options.decorate !== null) this.options.decorate(req);
       res._reset();
       const keep = (rows[base + R_FLAGS] & F_KEEP_ALIVE) !== 0;
       const routeId = rows[base + R_ROUTE];
@@ -278,13 +282,8 @@ export class Dispatcher {
     if (allowed.length === 0) return this.options.notFound;
     const set = new Set(allowed.includes('*') ? ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] : allowed);
     if (set.has('GET')) set.add('HEAD');
-    this.allowed = [...set].join(', ');
+    req._allow = [...set].join(', ');
     return this.options.methodNotAllowed;
-  }
-
-  /** @internal Used by the 405 route's handler. */
-  allowHeader(): string {
-    return this.allowed;
   }
 
   // ---- the lifecycle ---------------------------------------------------------
@@ -372,6 +371,8 @@ export class Dispatcher {
   private async failAsync(req: Request, res: Reply, route: Route, err: unknown): Promise<unknown> {
     const h = route.hooks;
     if (h !== null) {
+      // onError hooks observe; they cannot answer (a reply they send is undone).
+      const sent = res._sent;
       for (const hook of h.onError) {
         try {
           await hook(req, res, err);
@@ -379,12 +380,22 @@ export class Dispatcher {
           // an onError hook cannot change the response
         }
       }
+      if (!sent && res._sent) {
+        res._reset();
+        res._streaming = false;
+        res._early = null;
+        res._ended = false;
+      }
     }
     return this.handleError(req, res, route, err);
   }
 
   private handleError(req: Request, res: Reply, route: Route, err: unknown): PromiseLike<unknown> | undefined {
-    if (res._sent) return undefined; // too late: the response is on its way
+    if (res._sent) {
+      // Too late for an error response: a started stream is cut instead.
+      if (res._streaming && !res._ended) res._abortStream();
+      return undefined;
+    }
     res._reset();
     const eh = this.options.errorHandler;
     if (eh !== null) {
@@ -587,7 +598,8 @@ export class Dispatcher {
     res._early = null;
     (pend as { chunked?: boolean }).chunked = chunked;
     for (const c of early) this.streamChunk(pend, res, c, false);
-    if (res._ended) this.streamChunk(pend, res, new Uint8Array(0), true);
+    if (res._aborted) this.abortStream(pend);
+    else if (res._ended) this.streamChunk(pend, res, new Uint8Array(0), true);
     else this.flush(cs);
   }
 
@@ -606,7 +618,7 @@ export class Dispatcher {
       else slot.chunks.push(chunk);
     }
     if (end) {
-      if (chunked) slot.chunks.push(LAST_CHUNK);
+      if (chunked && req._methodId !== HEAD_ID) slot.chunks.push(LAST_CHUNK);
       slot.done = true;
       this.inflight--;
     }
@@ -618,6 +630,20 @@ export class Dispatcher {
     let buffered = 0;
     for (const c of slot.chunks) buffered += c.length;
     return cs.queued + buffered <= this.options.highWaterMark;
+  }
+
+  /** @internal A stream failed after its head went out: end it by closing. */
+  abortStream(pend: Pending): void {
+    const { cs, slot } = pend;
+    if (slot.done) return;
+    if (!cs.alive) {
+      this.settleDead(pend);
+      return;
+    }
+    slot.close = true;
+    slot.done = true;
+    this.inflight--;
+    this.flush(cs);
   }
 
   /** @internal */
@@ -694,7 +720,7 @@ export class Dispatcher {
 
   private write(req: Request, status: number, type: string | null, payload: string | Uint8Array | null, extra: string, conn: number): void {
     const head = req._methodId === HEAD_ID;
-    if (status === 405 && this.allowed !== '') extra += 'Allow: ' + this.allowed + '\r\n';
+    if (status === 405 && req._allow !== '') extra += 'Allow: ' + req._allow + '\r\n';
     // 1xx, 204 and 304 carry no body, and 1xx/204 no Content-Length (RFC 9110 8.6, 15.3.5, 15.4.5).
     if (payload === null || status < 200 || status === 204 || status === 304) {
       const start = this.reserve(headBound(type ?? '', extra.length));

@@ -20,6 +20,8 @@ export interface ReplySink {
   /** A streamed chunk; returns false past the connection's high-water mark. */
   write(res: Reply, chunk: Uint8Array, end: boolean): boolean;
   drained(res: Reply): Promise<void>;
+  /** A started stream cannot be finished: close the connection. */
+  abort(res: Reply): void;
 }
 
 export class Reply {
@@ -35,6 +37,8 @@ export class Reply {
   _early: Uint8Array[] | null = null;
   /** @internal */ _ended = false;
   /** @internal */ _streaming = false;
+  /** @internal The stream failed: close instead of the final chunk. */
+  _aborted = false;
   /** @internal Set by the dispatcher once this reply outlives its batch. */
   _sink: ReplySink | null = null;
 
@@ -50,7 +54,7 @@ export class Reply {
 
   /** True when nothing but the body was chosen (the dispatcher's fast path). */
   get _plain(): boolean {
-    return this._status === 200 && this._type === null && this._headers === '';
+    return this._status === 200 && this._type === null && this._headers === '' && !this._json;
   }
 
   get sent(): boolean {
@@ -103,11 +107,13 @@ export class Reply {
   }
 
   json(value: unknown): void {
+    if (this._sent) throw new SalvoError('SALVO_ERR_ALREADY_SENT');
     this._json = true;
     this.send(value === undefined ? null : value);
   }
 
   redirect(url: string, code = 302): void {
+    if (this._sent) throw new SalvoError('SALVO_ERR_ALREADY_SENT');
     if (typeof url !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'redirect() takes a URL string');
     this.status(code).header('Location', url).send('');
   }
@@ -152,12 +158,30 @@ export class Reply {
     return this._sink !== null ? this._sink.drained(this) : Promise.resolve();
   }
 
-  /** Pipes a readable stream with backpressure, then ends the response. */
+  /**
+   * Pipes a readable stream with backpressure, then ends the response.  If
+   * the stream fails midway the response cannot be completed: the connection
+   * is closed without the final chunk (the client sees a truncated body), and
+   * the error is rethrown.
+   */
   async stream(readable: AsyncIterable<string | Uint8Array>): Promise<void> {
-    for await (const chunk of readable) {
-      if (!this.write(chunk)) await this.drained();
+    try {
+      for await (const chunk of readable) {
+        if (!this.write(chunk)) await this.drained();
+      }
+    } catch (err) {
+      this._abortStream();
+      throw err;
     }
     this.end();
+  }
+
+  /** @internal Ends a started stream by closing the connection. */
+  _abortStream(): void {
+    if (!this._streaming || this._ended) return;
+    this._ended = true;
+    this._aborted = true;
+    if (this._sink !== null && this._early === null) this._sink.abort(this);
   }
 }
 

@@ -63,6 +63,8 @@ export class Request<P extends Params = Params> {
   _connId = -1;
   /** @internal */ _ipOf: ((connId: number) => string) | null = null;
   private _ip: string | undefined = undefined;
+  /** @internal The Allow value when this request is answered 405. */
+  _allow = '';
   /** @internal Created when a handler asks for `signal`. */
   _abort: AbortController | undefined = undefined;
 
@@ -98,6 +100,7 @@ export class Request<P extends Params = Params> {
     this._cookies = undefined;
     this._ip = undefined;
     this._abort = undefined;
+    this._allow = '';
   }
 
   /**
@@ -199,12 +202,8 @@ export class Request<P extends Params = Params> {
     return this._headers;
   }
 
-  /** One header's value (first occurrence), without building `headers`. */
+  /** One header's value (its first occurrence), without building `headers`. */
   header(name: string): string | undefined {
-    if (this._headers !== undefined) {
-      const v = this._headers[name.toLowerCase()];
-      return Array.isArray(v) ? v[0] : v;
-    }
     const want = name.toLowerCase();
     const t = this._hdrs;
     for (let i = 0, e = this._hdrStart * HDR_STRIDE; i < this._hdrCount; i++, e += HDR_STRIDE) {

@@ -92,11 +92,17 @@ class HeadPrefixes {
 const prefixes = new HeadPrefixes();
 const CRLF2 = 0x0d0a0d0a;
 
-/** Writes a status line and the standard headers; returns the new offset. */
+/** Writes a status line and the standard headers; returns the new offset.  length < 0: no Content-Length. */
 export function writeHead(
   t: Buffer, pos: number, status: number, type: string | null, length: number,
   conn: number, dates: DateCache, extra: string,
 ): number {
+  if (length < 0) {
+    // No body length: 1xx/204/304, or a streamed body (Transfer-Encoding in extra).
+    let h = (STATUS_LINE[status] ?? `HTTP/1.1 ${status} Unknown\r\n`) + 'Date: ' + dates.value + '\r\n';
+    if (type !== null) h += 'Content-Type: ' + type + '\r\n';
+    return pos + latin1Write.call(t, h + CONN_HEADER[conn] + extra + '\r\n', pos);
+  }
   const prefix = prefixes.get(status, type, dates);
   t.set(prefix, pos);
   pos += prefix.length;

@@ -210,3 +210,16 @@ t.test('close({ timeout }) cuts connections whose answers never come', async (t)
   t.ok(Date.now() - t0 >= 150, 'waited for the timeout')
   t.ok(await c.closedWithin(2000), 'the connection was cut')
 })
+
+t.test('a chunked body trickled one byte per write decodes like one sent whole', async (t) => {
+  const server = await start(t, {}, (app) => app.post('/', (req) => `${req.body.length}:${req.body.toString()}`))
+  const chunks = ['5\r\nhello\r\n', '1;ext=1\r\n \r\n', 'A\r\n0123456789\r\n', '0\r\nX-Trailer: y\r\n\r\n']
+  const head = 'POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n'
+  const c = await connect(t, server.port)
+  for (const ch of head + chunks.join('')) {
+    c.write(ch)
+    await delay(1)
+  }
+  const [r] = await c.readResponses(1)
+  t.equal(r.body.toString(), '16:hello 0123456789')
+})
