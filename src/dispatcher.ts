@@ -141,7 +141,7 @@ export class Dispatcher {
   private readonly out: Buffer;
   private readonly conns: (ConnState | undefined)[] = [];
   private req: Request;
-  private res = new Reply();
+  private res: Reply;
   /** Where the response being written goes: straight to the connection (null), or a queued slot. */
   private sink: Slot | null = null;
   private cursor = 0;
@@ -165,6 +165,7 @@ export class Dispatcher {
     this.ctl = native.ctl;
     this.out = Buffer.from(native.out.buffer, native.out.byteOffset, native.out.byteLength);
     this.req = options.newRequest();
+    this.res = new Reply(options.highWaterMark);
   }
 
   readonly dispatch = (connId: number, count: number, slab: Uint8Array): void => {
@@ -464,7 +465,7 @@ export class Dispatcher {
     slot.req = req;
     this.sink = null;
     this.req = this.options.newRequest();
-    this.res = new Reply();
+    this.res = new Reply(this.options.highWaterMark);
     const pend = new Pending(this, cs, slot, req, route, keep);
     res._sink = pend;
     if (res._sent) {
@@ -488,6 +489,10 @@ export class Dispatcher {
     const { cs, slot } = pend;
     if (!cs.alive) {
       if (!slot.done) this.settleDead(pend);
+      // A writer waiting for the head must not wait forever: the client is gone.
+      const waiting = res._waitHead;
+      res._waitHead = null;
+      if (waiting !== null) for (const w of waiting) w();
       return;
     }
     if (res._streaming) {
@@ -596,11 +601,15 @@ export class Dispatcher {
     slot.chunks.push(head.subarray(0, end));
     const early = res._early ?? [];
     res._early = null;
+    res._earlyBytes = 0;
     (pend as { chunked?: boolean }).chunked = chunked;
     for (const c of early) this.streamChunk(pend, res, c, false);
     if (res._aborted) this.abortStream(pend);
     else if (res._ended) this.streamChunk(pend, res, new Uint8Array(0), true);
     else this.flush(cs);
+    const waiting = res._waitHead;
+    res._waitHead = null;
+    if (waiting !== null) for (const w of waiting) void this.drained(cs).then(w);
   }
 
   /** @internal */

@@ -41,6 +41,13 @@ export class Reply {
   _aborted = false;
   /** @internal Set by the dispatcher once this reply outlives its batch. */
   _sink: ReplySink | null = null;
+  /** @internal Bytes waiting in _early; past the high-water mark write() says wait. */
+  _earlyBytes = 0;
+  /** @internal drained() callers waiting for the head to be written. */
+  _waitHead: (() => void)[] | null = null;
+
+  /** @param _hwm the connection high-water mark (AppOptions.highWaterMark) */
+  constructor(private readonly _hwm = 1024 * 1024) {}
 
   /** @internal */
   _reset(): void {
@@ -136,7 +143,8 @@ export class Reply {
     // Until the dispatcher has written the head, chunks wait here, in order.
     if (this._sink === null || this._early !== null) {
       (this._early as Uint8Array[]).push(bytes);
-      return true;
+      this._earlyBytes += bytes.length;
+      return this._earlyBytes <= this._hwm;
     }
     return this._sink.write(this, bytes, false);
   }
@@ -155,7 +163,11 @@ export class Reply {
 
   /** Resolves when the connection has drained below half its high-water mark. */
   drained(): Promise<void> {
-    return this._sink !== null ? this._sink.drained(this) : Promise.resolve();
+    if (this._sink === null || this._early !== null) {
+      // The head is not out yet: wait for it, then for the connection.
+      return new Promise((resolve) => (this._waitHead ??= []).push(resolve));
+    }
+    return this._sink.drained(this);
   }
 
   /**
