@@ -3,6 +3,7 @@
  * Cookie header parsing and Set-Cookie serialization (RFC 6265 4.1, 5.2).
  */
 import { SalvoError } from './errors';
+import { percentDecode } from './query';
 
 export interface CookieOptions {
   /** Seconds; 0 or negative expires it now. */
@@ -32,15 +33,7 @@ export function parseCookies(header: string | undefined): Record<string, string>
     if (eq <= 0) continue;
     const name = part.slice(0, eq).trim();
     if (!name || name in out) continue;
-    let value = unquote(part.slice(eq + 1).trim());
-    if (value.indexOf('%') !== -1) {
-      try {
-        value = decodeURIComponent(value);
-      } catch {
-        // kept as sent
-      }
-    }
-    out[name] = value;
+    out[name] = percentDecode(unquote(part.slice(eq + 1).trim()));
   }
   return out;
 }

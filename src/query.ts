@@ -7,14 +7,18 @@
  */
 export type Query = Record<string, string | string[]>;
 
-function decode(s: string): string {
-  if (s.indexOf('+') !== -1) s = s.replace(/\+/g, ' ');
+/** Percent-decodes UTF-8; a malformed escape is kept as sent (as URLSearchParams does). */
+export function percentDecode(s: string): string {
   if (s.indexOf('%') === -1) return s;
   try {
     return decodeURIComponent(s);
   } catch {
-    return s; // a malformed escape stays as sent, like URLSearchParams keeps it
+    return s;
   }
+}
+
+function decode(s: string): string {
+  return percentDecode(s.indexOf('+') !== -1 ? s.replace(/\+/g, ' ') : s);
 }
 
 export function parseQuery(s: string): Query {

@@ -11,22 +11,13 @@ import {
 } from './layout';
 import { parseCookies } from './cookies';
 import { SalvoError } from './errors';
-import { parseQuery, type Query } from './query';
+import { parseQuery, percentDecode, type Query } from './query';
 import type { Params } from './router';
 
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 const EMPTY = Buffer.alloc(0);
 const NO_NAMES: readonly string[] = [];
 const NO_PARAMS = Object.freeze({});
-
-function decodeParam(s: string): string {
-  if (s.indexOf('%') === -1) return s;
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
 
 export type Headers = Record<string, string | string[]>;
 
@@ -121,7 +112,7 @@ export class Request<P extends Params = Params> {
       const p: Record<string, string> = {};
       const pv = this._pv as Int32Array;
       for (let i = 0; i < this._np; i++) {
-        p[this._paramNames[i]] = decodeParam(latin1Slice.call(this._slab, pv[2 * i], pv[2 * i] + pv[2 * i + 1]));
+        p[this._paramNames[i]] = percentDecode(latin1Slice.call(this._slab, pv[2 * i], pv[2 * i] + pv[2 * i + 1]));
       }
       this._params = p as P;
     }
@@ -146,16 +137,7 @@ export class Request<P extends Params = Params> {
   /** The target up to '?', percent-decoded. */
   get path(): string {
     if (this._path === undefined) {
-      const raw = this.rawPath();
-      let p = raw;
-      if (raw.indexOf('%') !== -1) {
-        try {
-          p = decodeURIComponent(raw);
-        } catch {
-          p = raw;
-        }
-      }
-      this._path = p;
+      this._path = percentDecode(this.rawPath());
     }
     return this._path;
   }

@@ -7,6 +7,7 @@
  * whatever the registration order (find-my-way's rule).
  */
 import { SalvoError } from './errors';
+import { percentDecode as decodeSegment } from './query';
 
 export type Params = Record<string, string>;
 
@@ -112,14 +113,5 @@ export class Router<R extends RouteLike> {
       if (allowed) for (const m of node.wildcard.keys()) allowed.push(m);
     }
     return null;
-  }
-}
-
-function decodeSegment(s: string): string {
-  if (s.indexOf('%') === -1) return s;
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
   }
 }
