@@ -1,4 +1,5 @@
 'use strict'
+const { parseResponses } = require('./soak-http')
 // Sanity checks around each measurement: a fast wrong answer is not a result.
 // wrk only counts status >= 400 as an error and never looks at bodies, so we
 // look ourselves, before and after the load:
@@ -42,29 +43,6 @@ function rawRequest (port, c) {
   for (const [k, v] of Object.entries(req.headers || {})) lines.push(`${k}: ${v}`)
   if (req.body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(req.body)}`)
   return lines.join('\r\n') + '\r\n\r\n' + (req.body || '')
-}
-
-/**
- * Splits complete responses off the front of buf. Content-Length framing only:
- * every peer here sends one, and a response without one cannot be told apart
- * from the next in a pipeline by this checker, so it is a problem to report.
- */
-function parseResponses (buf) {
-  const out = []
-  let off = 0
-  for (;;) {
-    const end = buf.indexOf('\r\n\r\n', off)
-    if (end < 0) break
-    const head = buf.toString('latin1', off, end)
-    const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(head)?.[1])
-    const cl = /\r\ncontent-length: *(\d+)/i.exec(head)
-    if (!status || !cl) throw new Error(`unframed response: ${JSON.stringify(head.slice(0, 120))}`)
-    const stop = end + 4 + Number(cl[1])
-    if (stop > buf.length) break
-    out.push({ status, body: buf.toString('utf8', end + 4, stop), bytes: stop - off })
-    off = stop
-  }
-  return { responses: out, rest: buf.subarray(off) }
 }
 
 function pipelined (port, c, depth) {

@@ -1,6 +1,6 @@
 'use strict'
-// Minimal HTTP/1.1 client pieces shared by the soak test's probe and its
-// idle-connection holder: the request (what wrk sends) and Content-Length
+// Minimal HTTP/1.1 client pieces shared by the bench's sanity check, the soak
+// test's probe and its idle-connection holder: the request (what wrk sends) and Content-Length
 // framing of the answers (salvo always sends one; anything else is reported).
 
 /** GET `path` with only a Host header, like wrk.format(). */
@@ -27,7 +27,8 @@ function parseResponses (buf) {
     responses.push({
       status,
       body: buf.toString('utf8', end + 4, stop),
-      close: /\r\nconnection: *close/i.test(head)
+      close: /\r\nconnection: *close/i.test(head),
+      bytes: stop - off
     })
     off = stop
   }

@@ -2,15 +2,7 @@
 // The product under load: salvo with the benchmark's routes, loaded from the
 // package root (dist/). Prints a JSON report line on SIGUSR2 (then resets the
 // counters) and on SIGTERM: GC counts and time, native counters, RSS.
-let salvo
-try {
-  salvo = require('../..')
-} catch (err) {
-  if (err.code !== 'MODULE_NOT_FOUND') throw err
-  console.error(`Error: salvo is not built (${err.message.split('\n')[0]}): run 'npm run build' first`)
-  process.exit(1)
-}
-const { App } = salvo
+const { App } = require('./load-salvo')
 const gc = require('./gc-report')
 
 const app = new App()

@@ -6,15 +6,7 @@
 // on SIGTERM (then exits), on SIGUSR2, and on a `mem` line on stdin (when
 // stdin is a pipe). bench/lib/spawn.js starts servers with stdin ignored, so
 // soak.js asks with SIGUSR2 during the run and gets the last report on SIGTERM.
-let salvo
-try {
-  salvo = require('../..')
-} catch (err) {
-  if (err.code !== 'MODULE_NOT_FOUND') throw err
-  console.error(`Error: salvo is not built (${err.message.split('\n')[0]}): run 'npm run build' first`)
-  process.exit(1)
-}
-const { App } = salvo
+const { App } = require('./load-salvo')
 const { monitorEventLoopDelay } = require('node:perf_hooks')
 
 let server = null
