@@ -3,7 +3,7 @@
  * Cookie header parsing and Set-Cookie serialization (RFC 6265 4.1, 5.2).
  */
 import { SalvoError } from './errors';
-import { percentDecode } from './query';
+import { NullObject, percentDecode } from './query';
 
 export interface CookieOptions {
   /** Seconds; 0 or negative expires it now. */
@@ -26,7 +26,7 @@ function unquote(v: string): string {
 
 /** Cookie: a=1; b=2 -> { a: '1', b: '2' }; the first of a repeated name wins. */
 export function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = Object.create(null);
+  const out: Record<string, string> = new NullObject();
   if (!header) return out;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');

@@ -501,8 +501,10 @@ export class Dispatcher {
     }
     const h = pend.route.hooks;
     if (h !== null && h.onSend.length) {
-      const [status, type, payload] = this.payload(pend.req, res, res._body, pend.route);
-      let p: Promise<string | Uint8Array | null> = Promise.resolve(payload);
+      this.payload(res, res._body, pend.route);
+      const status = this.pStatus;
+      const type = this.pType;
+      let p: Promise<string | Uint8Array | null> = Promise.resolve(this.pBody);
       for (const hook of h.onSend) {
         p = p.then(async (cur) => {
           const r = await hook(pend.req, res, cur ?? '');
@@ -514,14 +516,14 @@ export class Dispatcher {
         (err) => {
           const r = new Reply();
           this.defaultError(r, err);
-          const [s2, t2, p2] = this.payload(pend.req, r, r._body, pend.route);
-          this.finishSlot(pend, r, s2, t2, p2);
+          this.payload(r, r._body, pend.route);
+          this.finishSlot(pend, r, this.pStatus, this.pType, this.pBody);
         },
       );
       return;
     }
-    const [status, type, payload] = this.payload(pend.req, res, res._body, pend.route);
-    this.finishSlot(pend, res, status, type, payload);
+    this.payload(res, res._body, pend.route);
+    this.finishSlot(pend, res, this.pStatus, this.pType, this.pBody);
   }
 
   private settleDead(pend: Pending): void {
@@ -681,28 +683,54 @@ export class Dispatcher {
     return keep ? (req._minor === 0 ? CONN_KEEP_ALIVE : CONN_DEFAULT) : CONN_CLOSE;
   }
 
-  /** status, Content-Type and body bytes/string (null: no body) for a reply's value. */
-  private payload(req: Request, res: Reply, value: unknown, route: Route): [number, string | null, string | Uint8Array | null] {
-    let status = res._status;
+  /** What `payload` decided, kept in fields so a response allocates no tuple. */
+  private pStatus = 200;
+  private pType: string | null = null;
+  private pBody: string | Uint8Array | null = null;
+
+  /** Sets pStatus, pType and pBody (null: no body) for a reply's value. */
+  private payload(res: Reply, value: unknown, route: Route): void {
+    const status = res._status;
+    this.pStatus = status;
+    this.pType = res._type;
     if (res._json || (value !== null && typeof value === 'object' && !(value instanceof Uint8Array))) {
-      if (value === null && !res._json) return [status === 200 ? 204 : status, res._type, null];
+      if (value === null && !res._json) {
+        if (status === 200) this.pStatus = 204;
+        this.pBody = null;
+        return;
+      }
       try {
         const ser = route.serializers !== null ? route.serializers[status] : undefined;
-        return [status, res._type ?? JSON_TYPE, ser !== undefined ? ser(value) : JSON.stringify(value) ?? 'null'];
+        this.pBody = ser !== undefined ? ser(value) : JSON.stringify(value) ?? 'null';
+        this.pType = res._type ?? JSON_TYPE;
       } catch (err) {
-        const body = { statusCode: 500, code: 'SALVO_ERR_RESPONSE_TYPE', error: statusText(500), message: this.options.debug ? String(err) : statusText(500) };
-        return [500, JSON_TYPE, JSON.stringify(body)];
+        this.internalError(this.options.debug ? String(err) : statusText(500));
       }
+      return;
     }
-    if (typeof value === 'string') return [status, res._type ?? TEXT, value];
-    if (value instanceof Uint8Array) return [status, res._type ?? OCTETS, value];
-    if (value === null) return [status === 200 ? 204 : status, res._type, null];
-    if (value === undefined) return [status, res._type ?? TEXT, ''];
-    // number, boolean, bigint, symbol, function: not a body
-    const err = new SalvoError('SALVO_ERR_RESPONSE_TYPE', typeof value);
-    const body = { statusCode: 500, code: err.code, error: statusText(500), message: this.options.debug ? err.message : statusText(500) };
-    void req;
-    return [500, JSON_TYPE, JSON.stringify(body)];
+    if (typeof value === 'string') {
+      this.pType = res._type ?? TEXT;
+      this.pBody = value;
+    } else if (value instanceof Uint8Array) {
+      this.pType = res._type ?? OCTETS;
+      this.pBody = value;
+    } else if (value === null) {
+      if (status === 200) this.pStatus = 204;
+      this.pBody = null;
+    } else if (value === undefined) {
+      this.pType = res._type ?? TEXT;
+      this.pBody = '';
+    } else {
+      // number, boolean, bigint, symbol, function: not a body
+      const err = new SalvoError('SALVO_ERR_RESPONSE_TYPE', typeof value);
+      this.internalError(this.options.debug ? err.message : statusText(500));
+    }
+  }
+
+  private internalError(message: string): void {
+    this.pStatus = 500;
+    this.pType = JSON_TYPE;
+    this.pBody = JSON.stringify({ statusCode: 500, code: 'SALVO_ERR_RESPONSE_TYPE', error: statusText(500), message });
   }
 
   /** Writes a decided reply of the current batch (sync path). */
@@ -722,8 +750,8 @@ export class Dispatcher {
       route.cacheGen = this.date.gen;
       return;
     }
-    const [status, type, payload] = this.payload(req, res, value, route);
-    this.write(req, status, type, payload, res._headers, this.connMode(req, keep));
+    this.payload(res, value, route);
+    this.write(req, this.pStatus, this.pType, this.pBody, res._headers, this.connMode(req, keep));
     if (!keep) this.markClose();
   }
 

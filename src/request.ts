@@ -11,7 +11,7 @@ import {
 } from './layout';
 import { parseCookies } from './cookies';
 import { SalvoError } from './errors';
-import { parseQuery, percentDecode, type Query } from './query';
+import { NullObject, parseQuery, percentDecode, type Query } from './query';
 import type { Params } from './router';
 
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
@@ -153,7 +153,7 @@ export class Request<P extends Params = Params> {
     if (this._query === undefined) {
       const q = this._pathOff + this._pathLen + 1; // past '?'
       const end = this._targetOff + this._targetLen;
-      this._query = q < end ? parseQuery(latin1Slice.call(this._slab, q, end)) : Object.create(null);
+      this._query = q < end ? parseQuery(latin1Slice.call(this._slab, q, end)) : new NullObject();
     }
     return this._query as Query;
   }

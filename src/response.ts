@@ -90,7 +90,6 @@ class HeadPrefixes {
 }
 
 const prefixes = new HeadPrefixes();
-const CRLF2 = 0x0d0a0d0a;
 
 /** Writes a status line and the standard headers; returns the new offset.  length < 0: no Content-Length. */
 export function writeHead(
@@ -112,7 +111,10 @@ export function writeHead(
   for (let i = digits - 1, v = length; i >= 0; i--, v = Math.floor(v / 10)) t[pos + i] = 48 + (v % 10);
   pos += digits;
   if (conn === CONN_DEFAULT && extra === '') {
-    t.writeUInt32BE(CRLF2, pos);
+    t[pos] = 13;
+    t[pos + 1] = 10;
+    t[pos + 2] = 13;
+    t[pos + 3] = 10;
     return pos + 4;
   }
   return pos + latin1Write.call(t, '\r\n' + CONN_HEADER[conn] + extra + '\r\n', pos);
@@ -123,9 +125,28 @@ export function writeText(
   t: Buffer, pos: number, status: number, type: string, body: string,
   conn: number, dates: DateCache, head: boolean, extra: string,
 ): number {
-  const len = Buffer.byteLength(body);
-  pos = writeHead(t, pos, status, type, len, conn, dates, extra);
-  return head || len === 0 ? pos : pos + utf8Write.call(t, body, pos);
+  if (head || body.length === 0 || conn !== CONN_DEFAULT || extra !== '' || status === 204 || status < 200 || status === 304) {
+    const len = Buffer.byteLength(body);
+    pos = writeHead(t, pos, status, type, len, conn, dates, extra);
+    return head || len === 0 ? pos : pos + utf8Write.call(t, body, pos);
+  }
+  /* The common case without a separate byte count: write the body where it
+   * goes if it is ASCII (byte length = string length), then the head before
+   * it; a body that was not ASCII is moved to where its real length puts it. */
+  const prefix = prefixes.get(status, type, dates);
+  const guess = digitCount(body.length);
+  const at = pos + prefix.length + guess + 4;
+  const n = utf8Write.call(t, body, at);
+  const real = digitCount(n);
+  if (real !== guess) t.copyWithin(at + real - guess, at, at + n);
+  const end = writeHead(t, pos, status, type, n, conn, dates, '');
+  return end + n;
+}
+
+function digitCount(v: number): number {
+  let d = 1;
+  for (; v >= 10; v = Math.floor(v / 10)) d++;
+  return d;
 }
 
 /** Writes a whole response with a byte body. `room` must cover headBound + body.length. */

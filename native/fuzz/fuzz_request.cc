@@ -146,6 +146,28 @@ std::vector<Record> run(ParserImpl impl, std::vector<char>& buf, const std::vect
         int p = frame_copy(impl, o, cut, limits, scratch);
         if (p != kParseIncomplete) fail("a prefix of a message is not incomplete", pos, p);
       }
+      /* The connection resumes a chunked scan across reads (chunk_resume):
+       * the same message fed in three reads, carrying the resume point,
+       * must frame exactly as when it arrives whole. */
+      if (f.chunked) {
+        std::vector<char> copy(o, o + m.consumed);
+        const size_t body = m.consumed - m.head_len;
+        size_t resume = 0, decoded = 0;
+        int last = kParseIncomplete;
+        Message mm;
+        for (size_t cut : {m.head_len + body / 3, m.head_len + 2 * body / 3, m.consumed}) {
+          memset(&mm, 0, sizeof mm);
+          mm.chunk_resume = resume;
+          mm.chunk_decoded = decoded;
+          last = next_message(impl, copy.data(), cut, limits, scratch.data(), &mm);
+          resume = mm.chunk_resume;
+          decoded = mm.chunk_decoded;
+          if (last != kParseIncomplete) break;
+        }
+        if (last != r || mm.body_len != m.body_len ||
+            memcmp(copy.data() + m.head_len, base + m.head_len, m.body_len) != 0)
+          fail("a chunked body resumed across reads frames differently", pos, last);
+      }
     }
     out.push_back(rec);
     if (r <= 0) break;
