@@ -8,7 +8,7 @@ let period = null
 let seq = 0
 
 function fresh (stats) {
-  return { t0: performance.now(), minor: 0, major: 0, incremental: 0, weak: 0, gcMs: 0, base: stats() }
+  return { t0: performance.now(), minor: 0, major: 0, majorMs: [], incremental: 0, weak: 0, gcMs: 0, base: stats() }
 }
 
 function report (stats) {
@@ -25,6 +25,7 @@ function report (stats) {
     batches: s.batches - period.base.batches,
     scavenges: period.minor,
     markCompacts: period.major,
+    markCompactMs: period.majorMs,
     incrementalMarkings: period.incremental,
     scavengesPerMillion: perM(period.minor),
     markCompactsPerMillion: perM(period.major),
@@ -39,7 +40,13 @@ function start (stats) {
     for (const e of list.getEntries()) {
       const kind = e.detail ? e.detail.kind : e.kind
       if (kind === constants.NODE_PERFORMANCE_GC_MINOR) period.minor++
-      else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) period.major++
+      else if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) {
+        // With near-zero allocation, V8's memory reducer runs a "Mark-Compact
+        // (reduce)" now and then (node --trace-gc shows the reason); the
+        // durations say what each cost.
+        period.major++
+        period.majorMs.push(Number(e.duration.toFixed(2)))
+      }
       else if (kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) period.incremental++
       else period.weak++
       period.gcMs += e.duration
