@@ -150,8 +150,6 @@ export class Dispatcher {
   private closeAfter = false;
   /** True while a batch occupies the output arena. */
   private inBatch = false;
-  /** Requests handed to JS and not answered yet, over every connection. */
-  inflight = 0;
 
   constructor(
     private readonly native: NativeServer,
@@ -456,7 +454,6 @@ export class Dispatcher {
     const res = this.res;
     req._detach();
     this.ctl[CTL_PENDING]++;
-    this.inflight++;
     let cs = this.conns[connId];
     if (cs === undefined) this.conns[connId] = cs = new ConnState(connId);
     let slot = this.sink;
@@ -528,7 +525,6 @@ export class Dispatcher {
 
   private settleDead(pend: Pending): void {
     pend.slot.done = true;
-    this.inflight--;
     this.native.send(-1, 0, undefined, SEND_RELEASE, pend.slot.slabId);
   }
 
@@ -547,7 +543,6 @@ export class Dispatcher {
     this.sink = null;
     if (!keep) slot.close = true;
     slot.done = true;
-    this.inflight--;
     this.flush(cs);
     const h = pend.route.hooks;
     if (h !== null && h.onResponse.length) this.afterResponse(req, res, pend.route);
@@ -631,8 +626,7 @@ export class Dispatcher {
     if (end) {
       if (chunked && req._methodId !== HEAD_ID) slot.chunks.push(LAST_CHUNK);
       slot.done = true;
-      this.inflight--;
-    }
+      }
     this.flush(cs);
     if (end) {
       const h = pend.route.hooks;
@@ -653,7 +647,6 @@ export class Dispatcher {
     }
     slot.close = true;
     slot.done = true;
-    this.inflight--;
     this.flush(cs);
   }
 

@@ -37,7 +37,7 @@ export const F_EXPECT_CONTINUE = 2;
 /** Send flags (native Server.send). */
 export const SEND_CLOSE = 1;
 export const SEND_RELEASE = 2;
-export const SEND_PAUSE = 4;
+/** 8: resume reading (the pause goes through ctl[CTL_PAUSE]). */
 export const SEND_RESUME = 8;
 
 /** Method ids as the parser reports them; index 0 means "read the bytes". */

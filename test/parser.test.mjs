@@ -20,28 +20,8 @@ const parse = (impl, input) =>
 
 const SMALL_GET = 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'
 
-const BROWSER_GET =
-  'GET /articles/2024/http-parsing?lang=en&ref=home HTTP/1.1\r\n' +
-  'Host: www.example.com\r\n' +
-  'User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36\r\n' +
-  'Accept: text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8\r\n' +
-  'Accept-Language: en-US,en;q=0.9\r\n' +
-  'Accept-Encoding: gzip, deflate, br\r\n' +
-  'Connection: keep-alive\r\n' +
-  'Cookie: session=3f9a8c7e6d5b4a39; theme=dark\r\n' +
-  'Upgrade-Insecure-Requests: 1\r\n' +
-  'Sec-Fetch-Dest: document\r\n' +
-  'Sec-Fetch-Mode: navigate\r\n' +
-  'Sec-Fetch-Site: none\r\n' +
-  'Cache-Control: max-age=0\r\n' +
-  '\r\n'
-
-const POST =
-  'POST /api/v1/items HTTP/1.1\r\n' +
-  'Host: api.example.com\r\n' +
-  'Content-Type: application/json; charset=utf-8\r\n' +
-  'Content-Length: 27\r\n' +
-  '\r\n'
+// The same realistic heads the parser micro-benchmark measures.
+const { BROWSER_GET, POST_HEAD: POST } = createRequire(import.meta.url)('../bench/requests.js')
 
 const manyHeaders = (n) => {
   let s = 'GET /many HTTP/1.1\r\n'
