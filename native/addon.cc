@@ -152,7 +152,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   bool scalar = force && strcmp(force, "scalar") == 0;
   data->impl = (!scalar && cpu_has_sse42()) ? ParserImpl::kSse42 : ParserImpl::kScalar;
   Napi::Function ctor = Server::Init(env);
-  data->server_ctor = Napi::Persistent(ctor);
   env.SetInstanceData(data);  // deleted by node-addon-api when the environment ends
   exports.Set("Server", ctor);
   exports.Set("parseRequest", Napi::Function::New(env, ParseRequest));

@@ -11,7 +11,6 @@ namespace salvo {
 
 struct AddonData {
   ParserImpl impl;  // chosen once: CPU detection, or SALVO_PARSER=scalar
-  Napi::FunctionReference server_ctor;
 };
 
 }  // namespace salvo

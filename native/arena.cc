@@ -3,7 +3,7 @@
 namespace salvo {
 
 SlabPool::~SlabPool() {
-  for (Slab* s : slabs_) delete s;  // the references die with the environment
+  for (Slab* s : slabs_.all()) delete s;  // the references die with the environment
 }
 
 Slab* SlabPool::Acquire(size_t min_cap) {
@@ -22,14 +22,7 @@ Slab* SlabPool::Acquire(size_t min_cap) {
   s->cap = cap;
   s->refs = 1;
   s->view = Napi::Persistent(Napi::Uint8Array::New(env_, cap, ab, 0));
-  if (!free_ids_.empty()) {
-    s->id = free_ids_.back();
-    free_ids_.pop_back();
-    slabs_[s->id] = s;
-  } else {
-    s->id = static_cast<int>(slabs_.size());
-    slabs_.push_back(s);
-  }
+  s->id = slabs_.Add(s);
   live_++;
   return s;
 }
@@ -41,8 +34,7 @@ void SlabPool::Unref(Slab* s) {
     free_.push_back(s);
     return;
   }
-  slabs_[s->id] = nullptr;
-  free_ids_.push_back(s->id);
+  slabs_.Remove(s->id);
   delete s;  // drops the persistent reference; V8 frees the buffer
 }
 

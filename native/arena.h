@@ -18,6 +18,8 @@
 
 #include <vector>
 
+#include "ids.h"
+
 namespace salvo {
 
 struct Slab {
@@ -42,15 +44,12 @@ class SlabPool {
   Slab* Acquire(size_t min_cap = kSlabSize);
   void Ref(Slab* s) { s->refs++; }
   void Unref(Slab* s);
-  Slab* ById(int id) const {
-    return id >= 0 && static_cast<size_t>(id) < slabs_.size() ? slabs_[id] : nullptr;
-  }
+  Slab* ById(int id) const { return slabs_.Get(id); }
   size_t live() const { return live_; }
 
  private:
   Napi::Env env_;
-  std::vector<Slab*> slabs_;     // by id; nullptr where freed
-  std::vector<int> free_ids_;
+  IdTable<Slab> slabs_;
   std::vector<Slab*> free_;      // standard-size slabs ready for reuse
   size_t live_ = 0;
 };

@@ -40,8 +40,6 @@ const char* path_of(const char* t, size_t n) {
 
 }  // namespace
 
-Slab* Server::AcquireFor(Conn*, size_t min_cap) { return pool_.Acquire(min_cap); }
-
 void Server::ReleaseSlab(Conn* c) {
   if (!c->slab) return;
   pool_.Unref(c->slab);
@@ -236,7 +234,7 @@ void Server::Process(Conn* c) {
     c->slab = nullptr;
     c->len = 0;
     if (rest > 0) {
-      Slab* s = AcquireFor(c, std::max(rest, c->need));
+      Slab* s = pool_.Acquire(std::max(rest, c->need));
       memcpy(s->data, base + pos, rest);
       c->slab = s;
       c->len = rest;
@@ -344,9 +342,7 @@ void Server::FinishIfClosing(Conn* c) {
 
 void Server::OnConnClosed(Conn* c) {
   ReleaseSlab(c);
-  conns_[c->id] = nullptr;
-  free_ids_.push_back(c->id);
-  live_conns_--;
+  conns_.Remove(c->id);
   if (!c->is_virtual) open_handles_--;
   int id = c->id;
   delete c;

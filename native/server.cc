@@ -154,7 +154,7 @@ void Server::ResumeRead(Conn* c) {
       reinterpret_cast<uv_stream_t*>(&c->tcp),
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
         Conn* c = static_cast<Conn*>(h->data);
-        if (!c->slab) c->slab = c->server->AcquireFor(c, SlabPool::kSlabSize);
+        if (!c->slab) c->slab = c->server->pool().Acquire();
         buf->base = c->slab->data + c->len;
         buf->len = c->slab->cap - c->len;
       },
@@ -167,15 +167,7 @@ void Server::ResumeRead(Conn* c) {
 Conn* Server::NewConn() {
   Conn* c = new Conn();
   c->server = this;
-  if (!free_ids_.empty()) {
-    c->id = free_ids_.back();
-    free_ids_.pop_back();
-    conns_[c->id] = c;
-  } else {
-    c->id = static_cast<int>(conns_.size());
-    conns_.push_back(c);
-  }
-  live_conns_++;
+  c->id = conns_.Add(c);
   return c;
 }
 
@@ -208,7 +200,7 @@ Napi::Value Server::Close(const Napi::CallbackInfo& info) {
     uv_close(reinterpret_cast<uv_handle_t*>(&listener_), ServerCallbacks::OnListenerClosed);
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), ServerCallbacks::OnListenerClosed);
   }
-  for (Conn* c : conns_) {
+  for (Conn* c : conns_.all()) {
     if (!c || c->closed) continue;
     if (force) {
       CloseConn(c);
@@ -222,7 +214,7 @@ Napi::Value Server::Close(const Napi::CallbackInfo& info) {
 }
 
 void Server::CloseAll() {
-  for (Conn* c : conns_)
+  for (Conn* c : conns_.all())
     if (c && !c->closed) CloseConn(c);
 }
 
@@ -264,7 +256,7 @@ Napi::Value Server::Send(const Napi::CallbackInfo& info) {
   int id = info[0].As<Napi::Number>().Int32Value();
   uint32_t out_len = info[1].As<Napi::Number>().Uint32Value();
   int flags = info[3].As<Napi::Number>().Int32Value();
-  Conn* c = id >= 0 && static_cast<size_t>(id) < conns_.size() ? conns_[id] : nullptr;
+  Conn* c = conns_.Get(id);
   if (flags & 2) {
     Slab* s = pool_.ById(info[4].As<Napi::Number>().Int32Value());
     if (s) pool_.Unref(s);
@@ -306,7 +298,7 @@ Napi::Value Server::AddRoute(const Napi::CallbackInfo& info) {
 /* remoteAddress(connId) -> the peer's IP, or '' (virtual or closed). */
 Napi::Value Server::RemoteAddress(const Napi::CallbackInfo& info) {
   int id = info[0].As<Napi::Number>().Int32Value();
-  Conn* c = id >= 0 && static_cast<size_t>(id) < conns_.size() ? conns_[id] : nullptr;
+  Conn* c = conns_.Get(id);
   if (!c || c->closed) return Napi::String::New(info.Env(), "");
   if (c->is_virtual) return Napi::String::New(info.Env(), "127.0.0.1");
   struct sockaddr_storage addr;
@@ -330,7 +322,7 @@ Napi::Value Server::Inject(const Napi::CallbackInfo& info) {
   Conn* c = NewConn();
   c->is_virtual = true;
   c->reading = false;
-  c->slab = AcquireFor(c, std::max(SlabPool::kSlabSize, static_cast<size_t>(bytes.ByteLength())));
+  c->slab = pool_.Acquire(std::max(SlabPool::kSlabSize, static_cast<size_t>(bytes.ByteLength())));
   memcpy(c->slab->data, bytes.Data(), bytes.ByteLength());
   c->len = bytes.ByteLength();
   return Napi::Number::New(info.Env(), c->id);
@@ -338,7 +330,7 @@ Napi::Value Server::Inject(const Napi::CallbackInfo& info) {
 
 Napi::Value Server::InjectRun(const Napi::CallbackInfo& info) {
   int id = info[0].As<Napi::Number>().Int32Value();
-  Conn* c = id >= 0 && static_cast<size_t>(id) < conns_.size() ? conns_[id] : nullptr;
+  Conn* c = conns_.Get(id);
   if (c && c->is_virtual && !c->closed) {
     if (c->len > 0) Process(c);
     // All input is there: whatever is left over is a request that never ends.
@@ -369,7 +361,7 @@ void Server::Sweep() {
            std::to_string(sizeof body - 1) + "\r\nConnection: close\r\n\r\n" + body;
   };
   uint64_t now = uv_now(loop_);
-  for (Conn* c : conns_) {
+  for (Conn* c : conns_.all()) {
     if (!c || c->closed || c->is_virtual) continue;
     if (c->shut) {
       if (now - c->last_active > kLingerMs) CloseConn(c);
@@ -457,7 +449,7 @@ Napi::Value Server::GetStats(const Napi::CallbackInfo& info) {
   o.Set("batches", stats.batches);
   o.Set("requests", stats.requests);
   o.Set("accepted", stats.accepted);
-  o.Set("connections", static_cast<double>(live_conns_));
+  o.Set("connections", static_cast<double>(conns_.count()));
   o.Set("slabs", static_cast<double>(pool_.live()));
   return o;
 }

@@ -63,7 +63,6 @@ class Server : public Napi::ObjectWrap<Server> {
   void FinishIfClosing(Conn* c);
   void CloseConn(Conn* c);
   void ReleaseSlab(Conn* c);
-  Slab* AcquireFor(Conn* c, size_t min_cap);
   void ResumeRead(Conn* c);
   const Limits& limits() const { return limits_; }
 
@@ -108,9 +107,7 @@ class Server : public Napi::ObjectWrap<Server> {
   int open_handles_ = 0;
   napi_async_cleanup_hook_handle cleanup_ = nullptr;
 
-  std::vector<Conn*> conns_;  // by id
-  std::vector<int> free_ids_;
-  size_t live_conns_ = 0;
+  IdTable<Conn> conns_;
   SlabPool pool_;
   Routes routes_;
 

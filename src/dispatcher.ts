@@ -279,7 +279,7 @@ export class Dispatcher {
       return m.route;
     }
     if (allowed.length === 0) return this.options.notFound;
-    const set = new Set(allowed.includes('*') ? ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] : allowed);
+    const set = new Set(allowed);
     if (set.has('GET')) set.add('HEAD');
     req._allow = [...set].join(', ');
     return this.options.methodNotAllowed;
@@ -340,21 +340,13 @@ export class Dispatcher {
         (err) => this.failAsync(req, res, route, err),
       );
     }
-    if (res._sent) return res._streaming && !res._ended ? this.untilSent(res) : undefined;
+    // LATER: the answer comes through res (the Pending sink delivers it).
+    if (res._sent) return res._streaming && !res._ended ? LATER : undefined;
     if (v !== undefined) {
       res.send(v);
       return undefined;
     }
     // Nothing returned and nothing sent: the handler answers later through res.
-    return this.untilSent(res);
-  }
-
-  /**
-   * The answer comes through `res` later: the Pending sink delivers it when
-   * it is sent.  A settled promise (not a never-settling one, which would
-   * keep every reaction attached to it forever) just marks the request async.
-   */
-  private untilSent(_res: Reply): PromiseLike<unknown> {
     return LATER;
   }
 
@@ -837,6 +829,11 @@ export class Dispatcher {
   }
 }
 
+/**
+ * Marks a request whose answer comes through `res` later (the Pending sink
+ * delivers it).  A settled promise, not a never-settling one, which would keep
+ * every reaction attached to it forever.
+ */
 const LATER: PromiseLike<unknown> = Promise.resolve();
 
 const PROTOCOL_CODES: Record<number, ErrorCode> = {

@@ -35,7 +35,6 @@ using salvo::ParserImpl;
 namespace {
 
 // check(), show(), GuardedBuffer and g_buf: harness.h
-std::vector<ParserImpl> g_impls;
 
 const char* impl_name(ParserImpl impl) {
   return impl == ParserImpl::kScalar ? "scalar" : "sse42";
@@ -912,13 +911,7 @@ void test_pipeline() {
 int main() {
   GuardedBuffer buf;
   g_buf = &buf;
-  g_impls.push_back(ParserImpl::kScalar);
-  if (salvo::cpu_has_sse42()) {
-    g_impls.push_back(ParserImpl::kSse42);
-    printf("impls: scalar, sse42\n");
-  } else {
-    printf("impls: scalar (SKIP sse42: CPU has no SSE4.2)\n");
-  }
+  init_impls();
   test_content_length();
   test_refusals();
   test_connection();
@@ -928,6 +921,5 @@ int main() {
   test_decode_in_place();
   test_random();
   test_pipeline();
-  printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return finish();
 }

@@ -12,6 +12,9 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
+
+#include "../parser.h"
 
 inline int g_passed = 0;
 inline int g_failed = 0;
@@ -74,5 +77,24 @@ class GuardedBuffer {
 };
 
 inline GuardedBuffer* g_buf = nullptr;
+
+/* The parser paths every case runs on: scalar, and SSE4.2 where the CPU has it. */
+inline std::vector<salvo::ParserImpl> g_impls;
+
+inline void init_impls() {
+  g_impls.push_back(salvo::ParserImpl::kScalar);
+  if (salvo::cpu_has_sse42()) {
+    g_impls.push_back(salvo::ParserImpl::kSse42);
+    printf("impls: scalar, sse42\n");
+  } else {
+    printf("impls: scalar (SKIP sse42: CPU has no SSE4.2)\n");
+  }
+}
+
+/* The closing line CI reads, and the exit status. */
+inline int finish() {
+  printf("%d passed, %d failed\n", g_passed, g_failed);
+  return g_failed == 0 ? 0 : 1;
+}
 
 #endif

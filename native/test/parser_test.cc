@@ -191,7 +191,6 @@ Parsed reference_parse(const std::string& in, size_t capacity = 64) {
   return p;
 }
 
-std::vector<ParserImpl> g_impls;
 
 /* Runs `in` on every impl and on the reference; all must give `want`. */
 void expect_result(const std::string& name, const std::string& in, int want,
@@ -530,16 +529,9 @@ void test_random() {
 int main() {
   GuardedBuffer buf;
   g_buf = &buf;
-  g_impls.push_back(ParserImpl::kScalar);
-  if (salvo::cpu_has_sse42()) {
-    g_impls.push_back(ParserImpl::kSse42);
-    printf("impls: scalar, sse42\n");
-  } else {
-    printf("impls: scalar (SKIP sse42: CPU has no SSE4.2)\n");
-  }
+  init_impls();
   test_valid();
   test_invalid();
   test_random();
-  printf("%d passed, %d failed\n", g_passed, g_failed);
-  return g_failed == 0 ? 0 : 1;
+  return finish();
 }
