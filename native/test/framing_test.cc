@@ -739,17 +739,6 @@ void test_decode_in_place() {
 
 /* ---- random: valid bodies, their prefixes, and mutations ----------------- */
 
-struct Rng {
-  uint64_t s;
-  uint64_t next() {  // xorshift64*
-    s ^= s >> 12;
-    s ^= s << 25;
-    s ^= s >> 27;
-    return s * 0x2545F4914F6CDD1DULL;
-  }
-  size_t below(size_t n) { return n ? static_cast<size_t>(next() % n) : 0; }
-};
-
 std::string random_ws(Rng& rng) {
   static const char* kWs[] = {"", "", "", " ", "\t", "  ", " \t"};
   return kWs[rng.below(7)];

@@ -5,6 +5,7 @@
 #ifndef SALVO_TEST_HARNESS_H
 #define SALVO_TEST_HARNESS_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,19 @@ class GuardedBuffer {
 };
 
 inline GuardedBuffer* g_buf = nullptr;
+
+/* A seeded PRNG (xorshift64*) for the random-mutation tests: fixed seeds make
+ * every run test the same inputs. */
+struct Rng {
+  uint64_t s;
+  uint64_t next() {  // xorshift64*
+    s ^= s >> 12;
+    s ^= s << 25;
+    s ^= s >> 27;
+    return s * 0x2545F4914F6CDD1DULL;
+  }
+  size_t below(size_t n) { return n ? static_cast<size_t>(next() % n) : 0; }
+};
 
 /* The parser paths every case runs on: scalar, and SSE4.2 where the CPU has it. */
 inline std::vector<salvo::ParserImpl> g_impls;

@@ -456,17 +456,6 @@ void test_invalid() {
 
 /* ---- random mutations ----------------------------------------------------- */
 
-struct Rng {
-  uint64_t s;
-  uint64_t next() {  // xorshift64*
-    s ^= s >> 12;
-    s ^= s << 25;
-    s ^= s >> 27;
-    return s * 0x2545F4914F6CDD1DULL;
-  }
-  size_t below(size_t n) { return n ? static_cast<size_t>(next() % n) : 0; }
-};
-
 void test_random() {
   const std::vector<std::string> seeds = {
       kSmallGet, kBrowserGet, kPost, many_headers(20),
