@@ -31,6 +31,13 @@ enum ChunkedResult : int {
 /* The most bytes a chunked body may take on the wire: its data plus framing
  * for many small chunks.  Past it the body is refused (413) even if the data
  * is small, so a client cannot make us buffer 6 bytes per byte of body. */
+/* Where an incomplete scan of one message's chunked body resumes; the
+ * connection keeps one per request being received (default: a new body). */
+struct ChunkScan {
+  size_t resume = 0;   // bytes after the head already accepted
+  size_t decoded = 0;  // chunk-data bytes before `resume`
+};
+
 constexpr size_t chunked_wire_limit(size_t max_body) { return 2 * max_body + 65536; }
 
 /* In: *encoded_len / *decoded_len = where to resume (0 / 0 the first time;

@@ -113,11 +113,9 @@ void Server::Process(Conn* c) {
         break;
       }
       Message m;
-      m.chunk_resume = c->chunk_resume;
-      m.chunk_decoded = c->chunk_decoded;
+      m.chunk = c->chunk;
       int r = next_message(impl_, slab->data + pos, c->len - pos, limits_, fields_, &m);
-      c->chunk_resume = m.chunk_resume;
-      c->chunk_decoded = m.chunk_decoded;
+      c->chunk = m.chunk;
       if (r == kParseIncomplete) {
         c->need = m.need;
         c->partial_head_done = m.head_len > 0;

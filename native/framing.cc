@@ -232,14 +232,14 @@ int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
   const Framing& f = m->framing;
   if (f.status) return -f.status;
   if (f.chunked) {
-    size_t enc = m->chunk_resume, dec = m->chunk_decoded;
+    size_t enc = m->chunk.resume, dec = m->chunk.decoded;
     int c = scan_chunked(buf + r, len - r, limits.max_body, &enc, &dec);
     if (c == kChunkedIncomplete) {
-      m->chunk_resume = enc;
-      m->chunk_decoded = dec;
+      m->chunk.resume = enc;
+      m->chunk.decoded = dec;
       return kParseIncomplete;
     }
-    m->chunk_resume = m->chunk_decoded = 0;
+    m->chunk = ChunkScan();
     if (c == kChunkedTooLarge) return -413;
     if (c != kChunkedComplete) return -400;
     if (static_cast<size_t>(r) + enc > static_cast<size_t>(INT_MAX)) return -413;  // the result is an int

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "chunked.h"
 #include "parser.h"
 
 namespace salvo {
@@ -39,10 +40,9 @@ struct Message {
   size_t body_len;   // body bytes; the body starts at head_len
   size_t consumed;   // bytes of the whole message on the wire
   size_t need;       // when incomplete: bytes the message needs in one buffer, or 0
-  /* In/out: where the chunked-body scan resumes (bytes after the head, and
-   * data bytes before that point); 0/0 for a new message. */
-  size_t chunk_resume = 0;
-  size_t chunk_decoded = 0;
+  /* In/out: where the chunked-body scan resumes (see ChunkScan in chunked.h);
+   * a default ChunkScan for a new message. */
+  ChunkScan chunk;
   Framing framing;
 };
 

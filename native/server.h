@@ -46,8 +46,7 @@ struct Conn {
   uint64_t last_active = 0;    // last read or completed write (keep-alive timeout)
   uint64_t partial_since = 0;  // first byte of an unfinished request (0: none)
   bool partial_head_done = false;  // ... whose head is complete (body timeout applies)
-  size_t chunk_resume = 0;   // chunked body of the request being received: scan resumes here
-  size_t chunk_decoded = 0;
+  ChunkScan chunk;  // chunked body of the request being received: where the scan resumes
 };
 
 class Server : public Napi::ObjectWrap<Server> {

@@ -157,11 +157,11 @@ std::vector<Record> run(ParserImpl impl, std::vector<char>& buf, const std::vect
         Message mm;
         for (size_t cut : {m.head_len + body / 3, m.head_len + 2 * body / 3, m.consumed}) {
           memset(&mm, 0, sizeof mm);
-          mm.chunk_resume = resume;
-          mm.chunk_decoded = decoded;
+          mm.chunk.resume = resume;
+          mm.chunk.decoded = decoded;
           last = next_message(impl, copy.data(), cut, limits, scratch.data(), &mm);
-          resume = mm.chunk_resume;
-          decoded = mm.chunk_decoded;
+          resume = mm.chunk.resume;
+          decoded = mm.chunk.decoded;
           if (last != kParseIncomplete) break;
         }
         if (last != r || mm.body_len != m.body_len ||
