@@ -1,41 +1,53 @@
+/* The slab pool (arena.h): pure C++, no N-API, so the native tests link it. */
 #include "arena.h"
 
 namespace salvo {
 
 SlabPool::~SlabPool() {
-  for (Slab* s : slabs_.all()) delete s;  // the references die with the environment
+  for (Slab* s : slabs_.all())
+    if (s) Destroy(s);
+}
+
+void SlabPool::Destroy(Slab* s) {
+  backing_->Drop(s);
+  delete s;
 }
 
 Slab* SlabPool::Acquire(size_t min_cap) {
+  Slab* s;
   if (min_cap <= kSlabSize && !free_.empty()) {
-    Slab* s = free_.back();
+    s = free_.back();
     free_.pop_back();
-    s->refs = 1;
-    live_++;
-    return s;
+  } else {
+    s = new Slab();
+    s->cap = min_cap <= kSlabSize ? kSlabSize : min_cap;
+    if (!backing_->Make(s, s->cap + kSlabPadding)) {
+      delete s;
+      return nullptr;
+    }
+    s->id = slabs_.Add(s);
   }
-  size_t cap = min_cap <= kSlabSize ? kSlabSize : min_cap;
-  Napi::HandleScope scope(env_);
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env_, cap + kSlabPadding);
-  Slab* s = new Slab();
-  s->data = static_cast<char*>(ab.Data());
-  s->cap = cap;
-  s->refs = 1;
-  s->view = Napi::Persistent(Napi::Uint8Array::New(env_, cap, ab, 0));
-  s->id = slabs_.Add(s);
+  s->in_use = true;
   live_++;
   return s;
 }
 
-void SlabPool::Unref(Slab* s) {
-  if (--s->refs > 0) return;
+void SlabPool::Release(Slab** owner) {
+  Slab* s = *owner;
+  if (s == nullptr) return;
+  *owner = nullptr;
+  if (!s->in_use || slabs_.Get(s->id) != s) {
+    refused_++;
+    return;
+  }
+  s->in_use = false;
   live_--;
   if (s->cap == kSlabSize && free_.size() < kMaxFree) {
     free_.push_back(s);
     return;
   }
   slabs_.Remove(s->id);
-  delete s;  // drops the persistent reference; V8 frees the buffer
+  Destroy(s);
 }
 
 }  // namespace salvo

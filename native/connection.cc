@@ -41,10 +41,47 @@ const char* path_of(const char* t, size_t n) {
 }  // namespace
 
 void Server::ReleaseSlab(Conn* c) {
-  if (!c->slab) return;
-  pool_.Unref(c->slab);
-  c->slab = nullptr;
+  pool_.Release(&c->slab);
   c->len = 0;
+  free(c->parked);
+  c->parked = nullptr;
+  c->parked_len = 0;
+}
+
+/* Between reads, a short unfinished request (a partial head, typically) is
+ * moved off its 64 KiB slab into a block of its own size, and the slab goes
+ * back to the pool: an idle half-open connection costs about what it sent.
+ * Past kParkMax the request is large anyway and keeps its slab. */
+constexpr size_t kParkMax = 16 * 1024;
+
+void Server::Park(Conn* c) {
+  if (!c->slab || c->is_virtual) return;
+  if (c->len == 0) {
+    pool_.Release(&c->slab);
+    return;
+  }
+  if (c->len > kParkMax || c->parked) return;
+  char* p = static_cast<char*>(malloc(c->len));
+  if (!p) return;  // keep the slab
+  memcpy(p, c->slab->data, c->len);
+  c->parked = p;
+  c->parked_len = c->len;
+  pool_.Release(&c->slab);
+}
+
+/* Before a read: a slab to read into, with any parked bytes back in front. */
+void Server::Unpark(Conn* c) {
+  if (c->slab) return;
+  c->slab = pool_.Acquire(std::max(SlabPool::kSlabSize, c->need));
+  if (!c->slab) return;
+  c->len = 0;
+  if (c->parked) {
+    memcpy(c->slab->data, c->parked, c->parked_len);
+    c->len = c->parked_len;
+    free(c->parked);
+    c->parked = nullptr;
+    c->parked_len = 0;
+  }
 }
 
 void Server::OnRead(Conn* c, ssize_t nread) {
@@ -56,8 +93,12 @@ void Server::OnRead(Conn* c, ssize_t nread) {
       c->reading = false;
       c->no_more = true;
       c->closing = true;
-      if (c->len == 0) ReleaseSlab(c);
-      FinishIfClosing(c);
+      c->peer_ended = true;
+      ReleaseSlab(c);  // nothing after the FIN will be parsed
+      /* The client is gone (or half-closed): the requests it still waits on
+       * see req.signal abort; what they answer is still sent. */
+      if (c->inflight > 0) CallJs(on_peer_end_, c->id);
+      if (!c->closed) FinishIfClosing(c);
       return;
     }
     CloseConn(c);
@@ -73,7 +114,7 @@ void Server::OnRead(Conn* c, ssize_t nread) {
     return;
   }
   if (nread == 0) {
-    if (c->len == 0) ReleaseSlab(c);
+    Park(c);
     return;
   }
   c->len += static_cast<size_t>(nread);
@@ -98,13 +139,16 @@ void Server::Process(Conn* c) {
       if (scope) napi_close_callback_scope(env, scope);
     }
   } cs(env, Value(), *async_);
+  /* Neither shut down nor freed while the batch runs: a handler may call
+   * server.close() or end the connection; the batch's answers still go out. */
+  bool outer = !c->in_process;
+  c->in_process = true;
   Slab* slab = c->slab;
   const char* base = slab->data;
   size_t pos = 0;
   uint32_t out_len = 0;
-  bool pinned = false;
   c->need = 0;
-  for (bool more = true; more && !c->closed;) {
+  for (bool more = true; more && !c->closed && !c->js_paused;) {
     more = false;
     int rows = 0, nhdr = 0, error = 0;
     while (rows < kMaxRows && pos < c->len && !c->no_more) {
@@ -182,11 +226,11 @@ void Server::Process(Conn* c) {
     ctl_[kClose] = 0;
     ctl_[kError] = error;
     ctl_[kPause] = 0;
-    ctl_[kSlabId] = slab->id;
+    ctl_[kQueued] = static_cast<int32_t>(std::min<size_t>(c->queued + out_len, INT32_MAX));
     stats.batches++;
     stats.requests += rows;
     napi_value args[3] = {Napi::Number::New(env, c->id), Napi::Number::New(env, rows),
-                          slab->view.Value()};
+                          backing_.View(slab)};
     if (!Invoke(dispatch_, 3, args, false)) {
       /* dispatch catches handler errors itself: a failure is a salvo bug
        * (reported as uncaught by Invoke) or the environment going away. */
@@ -195,18 +239,22 @@ void Server::Process(Conn* c) {
       break;
     }
     out_len = static_cast<uint32_t>(ctl_[kOutLen]);
-    if (ctl_[kPending] > 0) {
-      slab->refs += ctl_[kPending];
-      c->inflight += ctl_[kPending];
-      pinned = true;
-    }
+    // Answers JS still owes (async, or deferred past the high-water mark).
+    if (ctl_[kPending] > 0) c->inflight += ctl_[kPending];
     if (ctl_[kClose]) {
       c->no_more = true;
       c->closing = true;
     }
+    /* Paused: too many answers owed, or the rest of the batch deferred past
+     * the high-water mark.  What is not parsed yet stays in the slab. */
     if (ctl_[kPause]) c->js_paused = true;
   }
-  if (c->closed) return;
+  if (outer) c->in_process = false;
+  if (c->closed) {
+    // A virtual connection that closed inside the batch is freed now (CloseConn waited).
+    if (outer && c->is_virtual) OnConnClosed(c);
+    return;
+  }
   if (out_len > 0) {
     uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(out_), out_len);
     Write(c, &b, 1);
@@ -227,23 +275,26 @@ void Server::Process(Conn* c) {
   // A request still arriving: the header or body timeout runs from its first byte.
   if (rest == 0) c->partial_since = 0;
   else if (pos > 0 || c->partial_since == 0) c->partial_since = uv_now(loop_);
-  if (pinned || (c->need > slab->cap)) {
-    // Requests still point into this slab (or it is too small): move on.
-    c->slab = nullptr;
-    c->len = 0;
-    if (rest > 0) {
-      Slab* s = pool_.Acquire(std::max(rest, c->need));
-      memcpy(s->data, base + pos, rest);
-      c->slab = s;
-      c->len = rest;
+  /* Nothing in JS points into the slab any more (a request that outlives
+   * its batch copied its bytes), so the tail can move to the front. */
+  if (rest > 0 && c->need > slab->cap) {
+    // The request being received needs a larger slab.
+    Slab* s = pool_.Acquire(std::max(rest, c->need));
+    if (!s) {
+      CloseConn(c);
+      return;
     }
-    pool_.Unref(slab);
+    memcpy(s->data, base + pos, rest);
+    pool_.Release(&c->slab);
+    c->slab = s;
+    c->len = rest;
   } else if (rest == 0) {
-    ReleaseSlab(c);
+    c->len = 0;
   } else if (pos > 0) {
     memmove(slab->data, base + pos, rest);
     c->len = rest;
   }
+  if (!c->js_paused) Park(c);  // paused: the unparsed requests wait in the slab
   UpdateReading(c);
   FinishIfClosing(c);
 }
@@ -291,6 +342,7 @@ void Server::Write(Conn* c, const uv_buf_t* bufs, unsigned n) {
   }
   w->req.data = c;
   uv_buf_t b = uv_buf_init(w->data, static_cast<unsigned>(rem));
+  if (c->queued == 0) c->send_since = uv_now(loop_);  // the send timeout runs from here
   c->queued += rem;
   uv_write(&w->req, stream(c), &b, 1, [](uv_write_t* req, int status) {
     WriteReq* w = reinterpret_cast<WriteReq*>(req);
@@ -303,6 +355,7 @@ void Server::Write(Conn* c, const uv_buf_t* bufs, unsigned n) {
       return;
     }
     c->last_active = uv_now(srv->loop());
+    c->send_since = c->last_active;  // progress: the client takes our output
     // Resume reading once the client has drained half of the high-water mark.
     if (!c->closed && c->queued <= srv->limits().high_water / 2) {
       srv->UpdateReading(c);
@@ -318,9 +371,11 @@ void Server::Write(Conn* c, const uv_buf_t* bufs, unsigned n) {
 }
 
 void Server::FinishIfClosing(Conn* c) {
-  if (!c->closing || c->shut || c->closed || c->inflight > 0) return;
+  // Inside Process the batch's answers are still to be written: it calls us after.
+  if (!c->closing || c->shut || c->closed || c->inflight > 0 || c->in_process) return;
   c->shut = true;
   c->last_active = uv_now(loop_);
+  c->shut_at = c->last_active;
   if (c->is_virtual) {
     CloseConn(c);
     return;
@@ -352,7 +407,8 @@ void Server::CloseConn(Conn* c) {
   if (c->closed) return;
   c->closed = true;
   if (c->is_virtual) {
-    OnConnClosed(c);
+    // Freed at once, unless a batch of it is running: then when Process returns.
+    if (!c->in_process) OnConnClosed(c);
     return;
   }
   uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), [](uv_handle_t* h) {

@@ -232,15 +232,14 @@ int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
   const Framing& f = m->framing;
   if (f.status) return -f.status;
   if (f.chunked) {
-    size_t enc = m->chunk.resume, dec = m->chunk.decoded;
-    int c = scan_chunked(buf + r, len - r, limits.max_body, &enc, &dec);
-    if (c == kChunkedIncomplete) {
-      m->chunk.resume = enc;
-      m->chunk.decoded = dec;
-      return kParseIncomplete;
-    }
-    m->chunk = ChunkScan();
+    /* m->chunk is where the previous read's scan stopped (chunked.h), so
+     * each body byte is examined once however the body is cut into reads. */
+    int c = scan_chunked(buf + r, len - r, limits.max_body, &m->chunk);
+    if (c == kChunkedIncomplete) return kParseIncomplete;
+    const size_t enc = m->chunk.resume;
+    m->chunk = ChunkScan();  // the next message starts a new body
     if (c == kChunkedTooLarge) return -413;
+    if (c == kChunkedTrailersTooLarge) return -431;  // trailers are field lines (RFC 6585 5)
     if (c != kChunkedComplete) return -400;
     if (static_cast<size_t>(r) + enc > static_cast<size_t>(INT_MAX)) return -413;  // the result is an int
     m->body_len = decode_chunked(buf + r, enc);

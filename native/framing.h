@@ -23,10 +23,11 @@ struct Framing {
 
 struct Limits {
   size_t max_header_bytes = 16 * 1024;  // Node's default --max-http-header-size
-  size_t max_headers = 100;
+  size_t max_headers = 2000;  // node:http's maxHeadersCount; JS passes its own (AppOptions.maxHeaders)
   size_t max_body = 1024 * 1024;
   size_t max_target = 8192;             // request-target bytes (414 past it)
   size_t high_water = 1024 * 1024;  // unsent bytes per connection before reading pauses
+  uint32_t send_timeout_ms = 30000;      // unsent output that makes no progress this long closes
   uint32_t headers_timeout_ms = 10000;   // a head must arrive within this (408)
   uint32_t body_timeout_ms = 30000;      // a body must arrive within this once its head has (408)
   uint32_t keep_alive_timeout_ms = 5000; // an idle connection is closed after this

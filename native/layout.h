@@ -44,8 +44,8 @@ enum Ctl : int {
   kPending,     // JS: requests of this batch still unanswered (async)
   kClose,       // JS: close the connection once the output is flushed
   kError,       // C++: HTTP status of a protocol error after the rows, or 0
-  kSlabId,      // C++: id of the slab the rows point into
-  kPause,       // JS: too many answers pending on this connection: stop reading
+  kQueued,      // C++: the connection's unsent bytes when the batch starts
+  kPause,       // JS: too many answers pending or deferred on this connection: stop reading
   kCtlSize = 8,
 };
 

@@ -40,7 +40,10 @@ Napi::Function Server::Init(Napi::Env env) {
                      {
                          InstanceMethod<&Server::Listen>("listen"),
                          InstanceMethod<&Server::Close>("close"),
-                         InstanceMethod<&Server::Send>("send"),
+                         InstanceMethod<&Server::WriteJs>("write"),
+                         InstanceMethod<&Server::End>("end"),
+                         InstanceMethod<&Server::Resume>("resume"),
+                         InstanceMethod<&Server::WatchDrain>("watchDrain"),
                          InstanceMethod<&Server::AddRoute>("addRoute"),
                          InstanceMethod<&Server::GetStats>("stats"),
                          InstanceMethod<&Server::RemoteAddress>("remoteAddress"),
@@ -52,7 +55,7 @@ Napi::Function Server::Init(Napi::Env env) {
 /* new Server({ dispatch, onClose, onClosed }, { maxHeaderBytes, maxHeaders,
  *   maxBody, highWater, outSize }).  JS has validated the options. */
 Server::Server(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<Server>(info), env_(info.Env()), pool_(info.Env()) {
+    : Napi::ObjectWrap<Server>(info), env_(info.Env()), backing_(info.Env()), pool_(&backing_) {
   Napi::Env env = info.Env();
   impl_ = env.GetInstanceData<AddonData>()->impl;
   napi_get_uv_event_loop(env, &loop_);
@@ -62,15 +65,17 @@ Server::Server(const Napi::CallbackInfo& info)
   on_close_ = Napi::Persistent(cb.Get("onClose").As<Napi::Function>());
   on_closed_ = Napi::Persistent(cb.Get("onClosed").As<Napi::Function>());
   on_drain_ = Napi::Persistent(cb.Get("onDrain").As<Napi::Function>());
+  on_peer_end_ = Napi::Persistent(cb.Get("onPeerEnd").As<Napi::Function>());
   on_virtual_write_ = Napi::Persistent(cb.Get("onVirtualWrite").As<Napi::Function>());
   limits_.max_header_bytes = opt_u32(opts, "maxHeaderBytes", 16 * 1024);
-  limits_.max_headers = opt_u32(opts, "maxHeaders", 100);
+  limits_.max_headers = opt_u32(opts, "maxHeaders", 2000);
   limits_.max_body = opt_u32(opts, "maxBody", 1024 * 1024);
   limits_.max_target = opt_u32(opts, "maxUrl", 8192);
   limits_.headers_timeout_ms = opt_u32(opts, "headersTimeout", 10000);
   limits_.body_timeout_ms = opt_u32(opts, "bodyTimeout", 30000);
   limits_.keep_alive_timeout_ms = opt_u32(opts, "keepAliveTimeout", 5000);
   limits_.high_water = opt_u32(opts, "highWater", 1024 * 1024);
+  limits_.send_timeout_ms = opt_u32(opts, "sendTimeout", 30000);
   out_cap_ = opt_u32(opts, "outSize", 4 * 1024 * 1024);
 
   auto rows = Napi::Int32Array::New(env, layout::kMaxRows * layout::kRowStride);
@@ -134,7 +139,8 @@ Napi::Value Server::Listen(const Napi::CallbackInfo& info) {
   /* One timer per server walks every connection (not one timer each): its
    * period is a quarter of the shortest timeout, between 50 ms and 1 s. */
   uint64_t shortest = std::min({limits_.headers_timeout_ms, limits_.body_timeout_ms,
-                                limits_.keep_alive_timeout_ms, static_cast<uint32_t>(kLingerMs)});
+                                limits_.keep_alive_timeout_ms, limits_.send_timeout_ms,
+                                static_cast<uint32_t>(kLingerMs)});
   uint64_t period = std::max<uint64_t>(50, std::min<uint64_t>(1000, shortest / 4));
   uv_timer_start(&timer_, ServerCallbacks::OnTimer, period, period);
   uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
@@ -154,7 +160,11 @@ void Server::ResumeRead(Conn* c) {
       reinterpret_cast<uv_stream_t*>(&c->tcp),
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
         Conn* c = static_cast<Conn*>(h->data);
-        if (!c->slab) c->slab = c->server->pool().Acquire();
+        c->server->Unpark(c);
+        if (!c->slab) {  // no memory: libuv reports ENOBUFS and we close
+          *buf = uv_buf_init(nullptr, 0);
+          return;
+        }
         buf->base = c->slab->data + c->len;
         buf->len = c->slab->cap - c->len;
       },
@@ -248,42 +258,67 @@ void Server::OnAsyncCleanup(napi_async_cleanup_hook_handle handle, void* arg) {
   srv->MaybeClosed();
 }
 
-/* send(connId, outLen, extra, flags, slabId): write out[0, outLen) and then
- * the optional Buffer `extra` to the connection, in that order.  Used for
- * async responses and for batches larger than the output arena.  flags: 1 =
- * close after flushing, 2 = an async request of slab `slabId` is answered. */
-Napi::Value Server::Send(const Napi::CallbackInfo& info) {
+/* write(connId, bytes, length, extra, answered): sends bytes[0, length) and
+ * then the optional `extra` (a large body or chunk passed by reference), in
+ * that order, as one write; `answered` requests owed on the connection are
+ * settled by these bytes.  Returns the connection's unsent bytes after it.
+ * The bytes are copied only when the kernel does not take them all. */
+Napi::Value Server::WriteJs(const Napi::CallbackInfo& info) {
   int id = info[0].As<Napi::Number>().Int32Value();
-  uint32_t out_len = info[1].As<Napi::Number>().Uint32Value();
-  int flags = info[3].As<Napi::Number>().Int32Value();
   Conn* c = conns_.Get(id);
-  if (flags & 2) {
-    Slab* s = pool_.ById(info[4].As<Napi::Number>().Int32Value());
-    if (s) pool_.Unref(s);
-  }
   if (!c || c->closed) return Napi::Number::New(info.Env(), 0);
+  Napi::Uint8Array bytes = info[1].As<Napi::Uint8Array>();
+  size_t len = std::min<size_t>(info[2].As<Napi::Number>().Uint32Value(), bytes.ByteLength());
+  int answered = info[4].As<Napi::Number>().Int32Value();
   uv_buf_t bufs[2];
   unsigned n = 0;
-  if (out_len > 0) bufs[n++] = uv_buf_init(reinterpret_cast<char*>(out_), out_len);
-  if (info[2].IsTypedArray()) {
-    Napi::Uint8Array extra = info[2].As<Napi::Uint8Array>();
+  if (len > 0) bufs[n++] = uv_buf_init(reinterpret_cast<char*>(bytes.Data()), static_cast<unsigned>(len));
+  if (info[3].IsTypedArray()) {
+    Napi::Uint8Array extra = info[3].As<Napi::Uint8Array>();
     if (extra.ByteLength() > 0)
-      bufs[n++] = uv_buf_init(reinterpret_cast<char*>(extra.Data()), extra.ByteLength());
+      bufs[n++] = uv_buf_init(reinterpret_cast<char*>(extra.Data()), static_cast<unsigned>(extra.ByteLength()));
   }
   if (n > 0) Write(c, bufs, n);
-  if (flags & 1) {
-    c->no_more = true;
-    c->closing = true;
-  }
-  if (flags & 2) c->inflight--;
-  if (flags & 12) {
-    c->js_paused = (flags & 4) != 0;  // 4 = pause reading, 8 = resume
-    UpdateReading(c);
-  }
+  // Each answer is reported once by JS; never let a count go below zero.
+  if (answered > 0) c->inflight -= std::min(answered, c->inflight);
+  if (c->closed) return Napi::Number::New(info.Env(), 0);
   double queued = static_cast<double>(c->queued);
-  if (c->queued > limits_.high_water) c->want_drain = true;
   FinishIfClosing(c);
   return Napi::Number::New(info.Env(), queued);
+}
+
+/* end(connId): close the connection once its output is flushed (and no
+ * answers are owed). */
+Napi::Value Server::End(const Napi::CallbackInfo& info) {
+  Conn* c = conns_.Get(info[0].As<Napi::Number>().Int32Value());
+  if (c && !c->closed) {
+    c->no_more = true;
+    c->closing = true;
+    FinishIfClosing(c);
+  }
+  return info.Env().Undefined();
+}
+
+/* resume(connId): JS no longer holds too many answers: read again. */
+Napi::Value Server::Resume(const Napi::CallbackInfo& info) {
+  Conn* c = conns_.Get(info[0].As<Napi::Number>().Int32Value());
+  if (c && !c->closed) {
+    c->js_paused = false;
+    UpdateReading(c);
+    /* Bytes that arrived before the pause and were not parsed yet are
+     * processed now (deferred requests ran; the rest of the read follows). */
+    if (c->len > 0 && !c->no_more && !c->in_process && c->slab) Process(c);
+  }
+  return info.Env().Undefined();
+}
+
+/* watchDrain(connId) -> unsent bytes; when that is above half the
+ * high-water mark, onDrain(connId) is called once it falls below. */
+Napi::Value Server::WatchDrain(const Napi::CallbackInfo& info) {
+  Conn* c = conns_.Get(info[0].As<Napi::Number>().Int32Value());
+  if (!c || c->closed) return Napi::Number::New(info.Env(), 0);
+  if (c->queued > limits_.high_water / 2) c->want_drain = true;
+  return Napi::Number::New(info.Env(), static_cast<double>(c->queued));
 }
 
 /* addRoute(methodId | -1, pattern, id) -> false when the pattern cannot be
@@ -323,6 +358,11 @@ Napi::Value Server::Inject(const Napi::CallbackInfo& info) {
   c->is_virtual = true;
   c->reading = false;
   c->slab = pool_.Acquire(std::max(SlabPool::kSlabSize, static_cast<size_t>(bytes.ByteLength())));
+  if (!c->slab) {
+    CloseConn(c);
+    Napi::Error::New(info.Env(), "inject: out of memory").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
   memcpy(c->slab->data, bytes.Data(), bytes.ByteLength());
   c->len = bytes.ByteLength();
   return Napi::Number::New(info.Env(), c->id);
@@ -332,13 +372,18 @@ Napi::Value Server::InjectRun(const Napi::CallbackInfo& info) {
   int id = info[0].As<Napi::Number>().Int32Value();
   Conn* c = conns_.Get(id);
   if (c && c->is_virtual && !c->closed) {
+    /* Held across Process: a virtual connection is freed synchronously when
+     * it closes, which may happen inside Process (its answer is complete). */
+    c->in_process = true;
     if (c->len > 0) Process(c);
     // All input is there: whatever is left over is a request that never ends.
     if (!c->closed) {
       c->no_more = true;
       c->closing = true;
-      FinishIfClosing(c);
     }
+    c->in_process = false;
+    if (c->closed) OnConnClosed(c);
+    else FinishIfClosing(c);
   }
   return info.Env().Undefined();
 }
@@ -364,17 +409,24 @@ void Server::Sweep() {
   for (Conn* c : conns_.all()) {
     if (!c || c->closed || c->is_virtual) continue;
     if (c->shut) {
-      if (now - c->last_active > kLingerMs) CloseConn(c);
+      /* Lingering close, bounded from the shutdown: bytes the client keeps
+       * trickling in do not extend it. */
+      if (now - c->shut_at > kLingerMs) CloseConn(c);
       continue;
     }
-    if (c->partial_since != 0 && !c->no_more) {
+    if (c->queued > 0 && now - c->send_since > limits_.send_timeout_ms) {
+      // The client has not taken any of our output for sendTimeout: it is gone or hostile.
+      CloseConn(c);
+      continue;
+    }
+    // A paused connection's unparsed requests wait for us, not for the client.
+    if (c->partial_since != 0 && !c->no_more && !c->js_paused) {
       uint64_t limit = c->partial_head_done ? limits_.body_timeout_ms : limits_.headers_timeout_ms;
       if (now - c->partial_since > limit) {
         /* A slow request (slowloris): answer 408 and close.  With answers
          * still pending before it, a 408 would be out of order: just close. */
         c->no_more = true;
         c->closing = true;
-        c->len = 0;
         ReleaseSlab(c);
         if (c->inflight == 0) {
           std::string r408 = response_408();

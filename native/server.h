@@ -3,6 +3,8 @@
  * JS owns one Server per App.listen(); the callbacks are
  *   dispatch(connId, count, slabView)   one call per read batch
  *   onClose(connId)                     a connection is gone
+ *   onPeerEnd(connId)                   the client sent FIN with answers owed
+ *   onDrain(connId)                     unsent output fell below half the mark
  *   onClosed()                          listener and every connection closed
  * and the shared tables are properties: rows, headers (Int32Array), out
  * (Uint8Array, the output arena), ctl (Int32Array control words).
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "arena.h"
+#include "napi_backing.h"
 #include "framing.h"
 #include "parser.h"
 #include "routes.h"
@@ -31,20 +34,28 @@ struct Conn {
   int id;
   Slab* slab = nullptr;  // holds bytes [0, len) not yet consumed
   size_t len = 0;
+  /* A short unfinished request parked off-slab between reads (at most
+   * kParkMax bytes), so an idle partial head costs its own size, not 64 KiB. */
+  char* parked = nullptr;
+  size_t parked_len = 0;
   size_t queued = 0;     // bytes handed to uv_write, not yet written
   bool no_more = false;  // a request ended the connection: parse nothing further
   bool closing = false;  // close once queued output is flushed
   bool shut = false;     // shutdown issued
   bool closed = false;   // uv_close issued
   bool reading = true;
-  bool want_drain = false;  // JS waits for the output to drain (streaming)
+  bool want_drain = false;  // JS waits for the output to drain (streaming, deferred answers)
   bool is_virtual = false;  // inject(): no socket, writes go to JS
+  bool in_process = false;  // inside Process(): neither shut down nor freed until it returns
+  bool peer_ended = false;  // the client sent FIN
   int inflight = 0;       // requests handed to JS and not answered yet
   size_t need = 0;        // bytes the request being received needs in one slab
-  bool js_paused = false;  // JS has too many pending responses on it
+  bool js_paused = false;  // JS has too many pending or deferred answers on it
   bool continue_sent = false;  // 100 Continue sent for the request being received
   uint64_t last_active = 0;    // last read or completed write (keep-alive timeout)
   uint64_t partial_since = 0;  // first byte of an unfinished request (0: none)
+  uint64_t shut_at = 0;        // when the write side was shut down (linger bound)
+  uint64_t send_since = 0;     // since when output has been waiting without progress
   bool partial_head_done = false;  // ... whose head is complete (body timeout applies)
   ChunkScan chunk;  // chunked body of the request being received: where the scan resumes
 };
@@ -62,6 +73,8 @@ class Server : public Napi::ObjectWrap<Server> {
   void FinishIfClosing(Conn* c);
   void CloseConn(Conn* c);
   void ReleaseSlab(Conn* c);
+  void Park(Conn* c);
+  void Unpark(Conn* c);
   void ResumeRead(Conn* c);
   const Limits& limits() const { return limits_; }
 
@@ -76,7 +89,10 @@ class Server : public Napi::ObjectWrap<Server> {
   friend struct ServerCallbacks;
   Napi::Value Listen(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
-  Napi::Value Send(const Napi::CallbackInfo& info);
+  Napi::Value WriteJs(const Napi::CallbackInfo& info);
+  Napi::Value End(const Napi::CallbackInfo& info);
+  Napi::Value Resume(const Napi::CallbackInfo& info);
+  Napi::Value WatchDrain(const Napi::CallbackInfo& info);
   Napi::Value AddRoute(const Napi::CallbackInfo& info);
   Napi::Value GetStats(const Napi::CallbackInfo& info);
   Napi::Value RemoteAddress(const Napi::CallbackInfo& info);
@@ -107,10 +123,11 @@ class Server : public Napi::ObjectWrap<Server> {
   napi_async_cleanup_hook_handle cleanup_ = nullptr;
 
   IdTable<Conn> conns_;
+  NapiBacking backing_;  // before pool_: the pool frees through it
   SlabPool pool_;
   Routes routes_;
 
-  Napi::FunctionReference dispatch_, on_close_, on_closed_, on_drain_, on_virtual_write_;
+  Napi::FunctionReference dispatch_, on_close_, on_closed_, on_drain_, on_peer_end_, on_virtual_write_;
   Napi::Reference<Napi::Int32Array> rows_ref_, hdrs_ref_, ctl_ref_;
   Napi::Reference<Napi::Uint8Array> out_ref_;
   Napi::AsyncContext* async_ = nullptr;

@@ -7,43 +7,23 @@
 import dns from 'node:dns';
 import fastJson from 'fast-json-stringify';
 import net from 'node:net';
-import { Dispatcher, type ErrorHandler, type ErrorHook, type Handler, type Hook, type Hooks, type Route, type SendHook } from './dispatcher';
+import { Dispatcher } from './dispatcher';
 import { SalvoError } from './errors';
+import { injectRequest, parseInjected, type InjectOptions, type InjectResponse } from './inject';
 import { MAX_ROUTE_PARAMS, METHOD_ID } from './layout';
+import type { ErrorHandler, ErrorHook, Handler, Hook, Hooks, Route, SendHook } from './lifecycle';
 import { binding, type NativeServer, type NativeServerOptions } from './native';
+import {
+  LISTEN_KEYS, ROUTE_KEYS, checkKeys, checkSchema, objectArg, positiveInt, resolveAppOptions,
+  type AppOptions, type ListenOptions, type ResolvedOptions,
+} from './options';
 import type { Reply } from './reply';
 import { Request } from './request';
 import { DateCache } from './response';
 import { Router, type Params } from './router';
 
-export interface AppOptions {
-  /** Put error messages and stack traces in 5xx bodies (never in production). Default false. */
-  debug?: boolean;
-  /** Largest request head in bytes (431 past it). Default 16384. */
-  maxHeaderBytes?: number;
-  /** Most header fields in one request (431 past it). Default 100. */
-  maxHeaders?: number;
-  /** Largest request body in bytes (413 past it). Default 1 MiB. */
-  maxBodySize?: number;
-  /** Longest request-target in bytes (414 past it). Default 8192. */
-  maxUrlLength?: number;
-  /** Unsent response bytes per connection before it stops reading. Default 1 MiB. */
-  highWaterMark?: number;
-  /** Answers pending on one connection (async handlers) before it stops reading. Default 1024. */
-  maxPendingResponses?: number;
-  /** Milliseconds for a request head to arrive once its first byte has (408). Default 10000. */
-  headersTimeout?: number;
-  /** Milliseconds for a body to arrive once its head has (408). Default 30000. */
-  bodyTimeout?: number;
-  /** Milliseconds an idle keep-alive connection stays open. Default 5000. */
-  keepAliveTimeout?: number;
-}
-
-export interface ListenOptions {
-  port?: number;
-  host?: string;
-  backlog?: number;
-}
+export type { AppOptions, ListenOptions } from './options';
+export type { InjectOptions, InjectResponse } from './inject';
 
 export interface CloseOptions {
   /** Milliseconds to let in-flight requests finish before connections are cut. Default 5000. */
@@ -76,32 +56,7 @@ export interface RouteOptions {
   onError?: ErrorHook | ErrorHook[];
 }
 
-export interface InjectOptions {
-  method?: string;
-  url?: string;
-  headers?: Record<string, string | number | string[]>;
-  /** A string or bytes as they are; anything else is sent as JSON. */
-  body?: string | Uint8Array | object;
-}
-
-export interface InjectResponse {
-  statusCode: number;
-  statusMessage: string;
-  headers: Record<string, string | string[]>;
-  body: string;
-  rawBody: Buffer;
-  json<T = unknown>(): T;
-}
-
 const HOOK_NAMES: readonly HookName[] = ['onRequest', 'preHandler', 'onSend', 'onResponse', 'onError'];
-
-function positiveInt(name: string, v: unknown, def: number): number {
-  if (v === undefined) return def;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0 || v > 0x7fffffff) {
-    throw new SalvoError('SALVO_ERR_INVALID_ARG', `${name} must be a positive integer, got ${String(v)}`);
-  }
-  return v;
-}
 
 function asList<T>(name: string, v: T | T[] | undefined): T[] {
   const list = v === undefined ? [] : Array.isArray(v) ? v : [v];
@@ -182,7 +137,7 @@ interface Engine {
 export class App {
   private readonly routes: Route[] = [];
   private readonly router = new Router<Route>();
-  private readonly opts: Required<AppOptions>;
+  private readonly opts: ResolvedOptions;
   private readonly date = new DateCache();
   private readonly hooks: Hooks = { onRequest: [], preHandler: [], onSend: [], onResponse: [], onError: [] };
   private readonly routeHooks = new Map<Route, Partial<Hooks>>();
@@ -196,21 +151,9 @@ export class App {
   private readonly RequestClass = class AppRequest extends Request {};
 
   constructor(options: AppOptions = {}) {
-    if (options === null || typeof options !== 'object') {
-      throw new SalvoError('SALVO_ERR_INVALID_ARG', 'options must be an object');
-    }
-    this.opts = {
-      debug: options.debug === true,
-      maxHeaderBytes: positiveInt('maxHeaderBytes', options.maxHeaderBytes, 16 * 1024),
-      maxHeaders: positiveInt('maxHeaders', options.maxHeaders, 100),
-      maxBodySize: positiveInt('maxBodySize', options.maxBodySize, 1024 * 1024),
-      maxUrlLength: positiveInt('maxUrlLength', options.maxUrlLength, 8192),
-      highWaterMark: positiveInt('highWaterMark', options.highWaterMark, 1024 * 1024),
-      maxPendingResponses: positiveInt('maxPendingResponses', options.maxPendingResponses, 1024),
-      headersTimeout: positiveInt('headersTimeout', options.headersTimeout, 10_000),
-      bodyTimeout: positiveInt('bodyTimeout', options.bodyTimeout, 30_000),
-      keepAliveTimeout: positiveInt('keepAliveTimeout', options.keepAliveTimeout, 5_000),
-    };
+    this.opts = resolveAppOptions(options);
+    const o = this.opts;
+    (this.RequestClass.prototype as Request)._poison = { proto: o.onProtoPoisoning, ctor: o.onConstructorPoisoning };
   }
 
   get<P extends string>(path: P, handler: RouteHandler<P>): this;
@@ -259,6 +202,7 @@ export class App {
     if (def === null || typeof def !== 'object') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'route() takes an object');
     const methods = Array.isArray(def.method) ? def.method : [def.method];
     const { method: _m, url: _u, handler, ...options } = def;
+    checkKeys('route()', options, ROUTE_KEYS);
     for (const m of methods) {
       if (typeof m !== 'string' || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(m)) {
         throw new SalvoError('SALVO_ERR_INVALID_ARG', `invalid method: ${String(m)}`);
@@ -339,9 +283,11 @@ export class App {
       throw new SalvoError('SALVO_ERR_ROUTE_INVALID', `${path} has more than ${MAX_ROUTE_PARAMS} parameters`);
     }
     const o = options as RouteOptions;
+    checkKeys(`route (${method} ${path})`, o, ROUTE_KEYS);
+    const schema = checkSchema(method, path, o.schema);
     const route: Route = {
       id: this.routes.length, method, path, handler: handler as Handler, paramNames,
-      serializers: compileSerializers(method, path, o.schema?.response),
+      serializers: compileSerializers(method, path, schema?.response),
       hooks: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
     const own: Partial<Hooks> = {};
@@ -389,7 +335,7 @@ export class App {
     const o = this.opts;
     const nativeOptions: NativeServerOptions = {
       maxHeaderBytes: o.maxHeaderBytes, maxHeaders: o.maxHeaders, maxBody: o.maxBodySize,
-      maxUrl: o.maxUrlLength, highWater: o.highWaterMark, outSize: 4 * 1024 * 1024,
+      maxUrl: o.maxUrlLength, highWater: o.highWaterMark, sendTimeout: o.sendTimeout, outSize: 4 * 1024 * 1024,
       headersTimeout: o.headersTimeout, bodyTimeout: o.bodyTimeout, keepAliveTimeout: o.keepAliveTimeout,
     };
     let dispatcher: Dispatcher | undefined;
@@ -408,8 +354,10 @@ export class App {
           }
         },
         onDrain: (id) => dispatcher!.onDrain(id),
+        onPeerEnd: (id) => dispatcher!.onPeerEnd(id),
         onVirtualWrite: (id, bytes) => injected.get(id)?.chunks.push(Buffer.from(bytes)),
         onClosed: () => {
+          dispatcher!.stop();
           closedHook();
           resolveClosed();
         },
@@ -417,12 +365,6 @@ export class App {
       nativeOptions,
     );
     const ipOf = (connId: number) => native.remoteAddress(connId);
-    const RequestClass = this.RequestClass;
-    const newRequest = () => {
-      const r = new RequestClass();
-      r._ipOf = ipOf;
-      return r;
-    };
     const notFound = this.notFoundHandler ?? ((req: Request) => {
       throw new SalvoError('SALVO_ERR_NOT_FOUND', `${req.method} ${req.path}`);
     });
@@ -430,12 +372,14 @@ export class App {
       debug: o.debug,
       highWaterMark: o.highWaterMark,
       maxPending: o.maxPendingResponses,
+      requestTimeout: o.requestTimeout,
       notFound: this.fallbackRoute(-1, '*', notFound),
       methodNotAllowed: this.fallbackRoute(-2, '*', (req) => {
         throw new SalvoError('SALVO_ERR_METHOD_NOT_ALLOWED', `${req.method} ${req.path}`);
       }),
       errorHandler: this.errorHandler,
-      newRequest,
+      RequestClass: this.RequestClass,
+      ipOf,
       decorate: this.defaults.length === 0 ? null : (req: Request) => {
         const r = req as unknown as Record<string, unknown>;
         for (const [k, v] of this.defaults) r[k] = v;
@@ -445,14 +389,31 @@ export class App {
     return { native, dispatcher, closed, injected };
   }
 
-  /** Starts a server; `port: 0` picks a free port (see `server.port`). */
-  async listen(options: ListenOptions = {}): Promise<Server> {
-    if (options === null || typeof options !== 'object') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'listen() takes an object');
-    const port = options.port ?? 0;
+  /**
+   * Starts a server; `port: 0` picks a free port (see `server.port`).  With
+   * a callback (fastify's form) it is also called: `(null, server)` or `(err)`.
+   */
+  listen(options?: ListenOptions): Promise<Server>;
+  listen(options: ListenOptions, callback: (err: Error | null, server?: Server) => void): Promise<Server>;
+  listen(options: ListenOptions = {}, callback?: (err: Error | null, server?: Server) => void): Promise<Server> {
+    if (callback !== undefined && typeof callback !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'the listen() callback must be a function');
+    const p = this.listenAsync(options);
+    if (callback !== undefined) {
+      p.then((server) => callback(null, server), (err: Error) => callback(err));
+      // With a callback the error is reported there; the promise must not also be an unhandled rejection.
+      p.catch(() => {});
+    }
+    return p;
+  }
+
+  private async listenAsync(options: ListenOptions): Promise<Server> {
+    const lo = objectArg('listen() options', options) as ListenOptions;
+    checkKeys('listen()', lo, LISTEN_KEYS);
+    const port = lo.port ?? 0;
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
       throw new SalvoError('SALVO_ERR_INVALID_ARG', `port must be an integer 0-65535, got ${String(port)}`);
     }
-    let host = options.host ?? '127.0.0.1';
+    let host = lo.host ?? '127.0.0.1';
     if (typeof host !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'host must be a string');
     if (!net.isIP(host)) {
       try {
@@ -461,7 +422,7 @@ export class App {
         throw new SalvoError('SALVO_ERR_LISTEN', `${host}:${port} (${(err as { code?: string }).code})`, { cause: err });
       }
     }
-    const backlog = positiveInt('backlog', options.backlog, 511);
+    const backlog = positiveInt('backlog', lo.backlog, 511);
     const { native, closed } = this.engine(() => {});
     let bound: number;
     try {
@@ -478,35 +439,12 @@ export class App {
    * without a socket: for testing services without ports.
    */
   async inject(options: InjectOptions = {}): Promise<InjectResponse> {
-    if (options === null || typeof options !== 'object') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'inject() takes an object');
-    const method = options.method ?? 'GET';
-    const url = options.url ?? '/';
-    if (typeof method !== 'string' || typeof url !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'method and url must be strings');
+    const bytes = injectRequest(options); // validates: throws before anything runs
     if (this.injector === undefined) {
       this.injector = this.engine(() => {});
       this.date.start(); // an unref'd 1 s timer: the Date header stays current
     }
     const eng = this.injector;
-    let body: Buffer | undefined;
-    const headers: Record<string, string | number | string[]> = { ...(options.headers ?? {}) };
-    const has = (n: string) => Object.keys(headers).some((k) => k.toLowerCase() === n);
-    if (options.body !== undefined) {
-      if (typeof options.body === 'string') body = Buffer.from(options.body);
-      else if (options.body instanceof Uint8Array) body = Buffer.from(options.body);
-      else {
-        body = Buffer.from(JSON.stringify(options.body));
-        if (!has('content-type')) headers['content-type'] = 'application/json';
-      }
-    }
-    if (!has('host')) headers.host = 'localhost';
-    if (body !== undefined && !has('content-length') && !has('transfer-encoding')) headers['content-length'] = body.length;
-    // One request per virtual connection: it closes after the response.
-    headers.connection = 'close';
-    let head = `${method} ${url} HTTP/1.1\r\n`;
-    for (const [k, v] of Object.entries(headers)) {
-      for (const one of Array.isArray(v) ? v : [v]) head += `${k}: ${one}\r\n`;
-    }
-    const bytes = body ? Buffer.concat([Buffer.from(head + '\r\n', 'latin1'), body]) : Buffer.from(head + '\r\n', 'latin1');
     const raw = await new Promise<Buffer>((resolve) => {
       const id = eng.native.inject(bytes);
       eng.injected.set(id, { chunks: [], done: resolve });
@@ -526,46 +464,4 @@ export class App {
       if (id !== undefined) native.addRoute(id, r.path, r.id);
     }
   }
-}
-
-/** Reads the one response a virtual connection produced. */
-function parseInjected(raw: Buffer): InjectResponse {
-  const end = raw.indexOf('\r\n\r\n');
-  if (end < 0) throw new SalvoError('SALVO_ERR_INVALID_ARG', 'inject: no response was produced');
-  const lines = raw.subarray(0, end).toString('latin1').split('\r\n');
-  const m = /^HTTP\/1\.1 (\d{3}) ?(.*)$/.exec(lines[0]);
-  const headers: Record<string, string | string[]> = {};
-  for (const line of lines.slice(1)) {
-    const i = line.indexOf(':');
-    const k = line.slice(0, i).toLowerCase();
-    const v = line.slice(i + 1).trim();
-    const prev = headers[k];
-    if (prev === undefined) headers[k] = k === 'set-cookie' ? [v] : v;
-    else if (Array.isArray(prev)) prev.push(v);
-    else headers[k] = prev + ', ' + v;
-  }
-  let rest = raw.subarray(end + 4);
-  if (headers['transfer-encoding'] === 'chunked') {
-    const parts: Buffer[] = [];
-    for (;;) {
-      const nl = rest.indexOf('\r\n');
-      const size = parseInt(rest.subarray(0, nl).toString('latin1'), 16);
-      if (!(size > 0)) break;
-      parts.push(rest.subarray(nl + 2, nl + 2 + size));
-      rest = rest.subarray(nl + 2 + size + 2);
-    }
-    rest = Buffer.concat(parts);
-  } else if (headers['content-length'] !== undefined) {
-    rest = rest.subarray(0, Number(headers['content-length']));
-  }
-  const rawBody = Buffer.from(rest);
-  const text = rawBody.toString('utf8');
-  return {
-    statusCode: m ? Number(m[1]) : 0,
-    statusMessage: m ? m[2] : '',
-    headers,
-    body: text,
-    rawBody,
-    json: <T>() => JSON.parse(text) as T,
-  };
 }

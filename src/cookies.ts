@@ -3,6 +3,7 @@
  * Cookie header parsing and Set-Cookie serialization (RFC 6265 4.1, 5.2).
  */
 import { SalvoError } from './errors';
+import { TOKEN } from './headers';
 import { NullObject, percentDecode } from './query';
 
 export interface CookieOptions {
@@ -16,9 +17,8 @@ export interface CookieOptions {
   sameSite?: 'Strict' | 'Lax' | 'None';
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// cookie-av values: any CHAR except CTLs and ';' (RFC 6265 4.1.1).
-const AV = /^[^\x00-\x1f\x7f;]*$/;
+// cookie-av values: any CHAR except CTLs and ';' (RFC 6265 4.1.1): CHAR is US-ASCII.
+const AV = /^[\x20-\x3a\x3c-\x7e]*$/;
 
 function unquote(v: string): string {
   return v.length >= 2 && v[0] === '"' && v[v.length - 1] === '"' ? v.slice(1, -1) : v;
@@ -53,7 +53,7 @@ export function serializeCookie(name: string, value: string, o: CookieOptions = 
   for (const [key, attr] of [['domain', 'Domain'], ['path', 'Path']] as const) {
     const v = o[key];
     if (v === undefined) continue;
-    if (typeof v !== 'string' || !AV.test(v)) throw new SalvoError('SALVO_ERR_INVALID_ARG', `invalid cookie ${key}: ${String(v)}`);
+    if (typeof v !== 'string' || !AV.test(v)) throw new SalvoError('SALVO_ERR_INVALID_HEADER', `cookie ${key} must be printable ASCII without ';': ${JSON.stringify(String(v))}`);
     s += `; ${attr}=${v}`;
   }
   if (o.secure) s += '; Secure';

@@ -23,22 +23,18 @@ export const R_PARAMS = 16;
 export const MAX_ROUTE_PARAMS = 8;
 
 export const HDR_STRIDE = 4;
+/** Header entries in the shared table (native/layout.h kMaxHeaderEntries): one request's must fit. */
+export const MAX_HEADER_ENTRIES = 32768;
 
 export const CTL_OUT_LEN = 0;
 export const CTL_PENDING = 1;
 export const CTL_CLOSE = 2;
 export const CTL_ERROR = 3;
-export const CTL_SLAB_ID = 4;
+export const CTL_QUEUED = 4;
 export const CTL_PAUSE = 5;
 
 export const F_KEEP_ALIVE = 1;
 export const F_EXPECT_CONTINUE = 2;
-
-/** Send flags (native Server.send). */
-export const SEND_CLOSE = 1;
-export const SEND_RELEASE = 2;
-/** 8: resume reading (the pause goes through ctl[CTL_PAUSE]). */
-export const SEND_RESUME = 8;
 
 /** Method ids as the parser reports them; index 0 means "read the bytes". */
 export const METHODS = ['', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE'] as const;

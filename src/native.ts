@@ -9,6 +9,8 @@ export interface NativeServerCallbacks {
   onClose(connId: number): void;
   onClosed(): void;
   onDrain(connId: number): void;
+  /** The client sent FIN while answers were owed to it. */
+  onPeerEnd(connId: number): void;
   /** What a virtual (inject) connection writes. */
   onVirtualWrite(connId: number, bytes: Uint8Array): void;
 }
@@ -22,6 +24,7 @@ export interface NativeServerOptions {
   bodyTimeout: number;
   keepAliveTimeout: number;
   highWater: number;
+  sendTimeout: number;
   outSize: number;
 }
 
@@ -43,8 +46,17 @@ export interface NativeServer {
   readonly parser: 'sse42' | 'scalar';
   listen(host: string, port: number, backlog: number): number;
   close(force: boolean): void;
-  /** Returns the connection's unsent bytes after the write. */
-  send(connId: number, outLen: number, extra: Uint8Array | undefined, flags: number, slabId: number): number;
+  /**
+   * Sends bytes[0, length) then `extra`, as one write; the bytes settle
+   * `answered` requests owed on the connection.  Returns its unsent bytes.
+   */
+  write(connId: number, bytes: Uint8Array, length: number, extra: Uint8Array | undefined, answered: number): number;
+  /** Closes the connection once its output is flushed and nothing is owed. */
+  end(connId: number): void;
+  /** Reading was paused through ctl[CTL_PAUSE]: read (and parse what waits) again. */
+  resume(connId: number): void;
+  /** Unsent bytes; above half the high-water mark, onDrain follows once below. */
+  watchDrain(connId: number): number;
   remoteAddress(connId: number): string;
   /** A virtual connection holding `bytes` as if read from a socket; returns its id. */
   inject(bytes: Uint8Array): number;
@@ -71,5 +83,23 @@ export interface Binding {
   readonly parser: 'sse42' | 'scalar';
 }
 
-// dist/native.js -> ../build/Release/salvo.node
-export const binding: Binding = require(path.join(__dirname, '..', 'build', 'Release', 'salvo.node'));
+/**
+ * The addon's path: dist/native.js -> ../build/Release/salvo.node.
+ *
+ * SALVO_ADDON, when set (non-empty) in the environment, is an absolute path to
+ * a salvo.node to load instead, e.g. the AddressSanitizer build that
+ * scripts/build-asan.sh makes and `npm run test:asan` runs the suite against.
+ * A relative path is refused: it would resolve against whatever the cwd is.
+ */
+function addonPath(): string {
+  const override = process.env.SALVO_ADDON;
+  if (override) {
+    if (!path.isAbsolute(override)) {
+      throw new Error(`SALVO_ADDON must be an absolute path to a .node file, got ${JSON.stringify(override)}`);
+    }
+    return override;
+  }
+  return path.join(__dirname, '..', 'build', 'Release', 'salvo.node');
+}
+
+export const binding: Binding = require(addonPath());

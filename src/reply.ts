@@ -2,18 +2,27 @@
  * @module reply
  * `res`: status, headers, cookies and the ways to answer (send, json,
  * redirect, write/end streaming, stream).  A reply records what to send; the
- * dispatcher serializes it, in request order.  Like requests, reply objects
- * are reused while handlers answer synchronously.
+ * dispatcher serializes it, in request order.
+ *
+ * Every request gets its own reply, for its whole life: a reply kept past its
+ * answer (by a timer, a closure) can never answer another request.  Writing
+ * to it after the answer throws SALVO_ERR_ALREADY_SENT to the caller.
+ *
+ * A reply that outlives its batch is also its connection's queue slot: the
+ * `_`-fields below `_cs` are the dispatcher's (src/conn-queue.ts), so an
+ * async answer allocates no slot or pending object of its own.
  */
 import { serializeCookie, type CookieOptions } from './cookies';
 import { SalvoError } from './errors';
+import { checkHeaderName, checkHeaderValue } from './headers';
+import type { ConnState } from './conn-queue';
+import type { Request } from './request';
+import type { Route } from './lifecycle';
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[\x00\r\n]/;
 /** Framing headers are salvo's to write (RFC 9112 6): a handler cannot set them. */
 const MANAGED = new Set(['content-length', 'transfer-encoding', 'connection', 'date']);
 
-/** What the dispatcher needs from a reply that streams or finishes late. */
+/** What the dispatcher does for a reply that streams or finishes late. */
 export interface ReplySink {
   /** The reply has been sent (send/json/redirect/end, or a first write). */
   sent(res: Reply): void;
@@ -23,6 +32,10 @@ export interface ReplySink {
   /** A started stream cannot be finished: close the connection. */
   abort(res: Reply): void;
 }
+
+/** `_lock`: who may answer.  onError hooks observe an error; they cannot answer. */
+export const LOCK_NONE = 0;
+export const LOCK_ON_ERROR = 1;
 
 export class Reply {
   /** @internal */ _status = 200;
@@ -45,11 +58,35 @@ export class Reply {
   _earlyBytes = 0;
   /** @internal drained() callers waiting for the head to be written. */
   _waitHead: (() => void)[] | null = null;
+  /** @internal LOCK_ON_ERROR while onError hooks run. */
+  _lock = LOCK_NONE;
+
+  // ---- the queue slot (src/conn-queue.ts), for a reply that outlives its batch ----
+  /** @internal The connection whose queue holds this reply. */
+  _cs: ConnState | null = null;
+  /** @internal */ _req: Request | null = null;
+  /** @internal */ _route: Route | null = null;
+  /** @internal The request keeps its connection open. */
+  _keep = true;
+  /** @internal Bytes ready behind the head of the queue, in order. */
+  _chunks: Uint8Array[] | null = null;
+  /** @internal No more bytes will be added. */
+  _done = false;
+  /** @internal The connection ends after these bytes. */
+  _close = false;
+  /** @internal Counted in the addon's answers owed (reported once, when flushed). */
+  _owed = false;
+  /** @internal The sweep tick at which it went pending (requestTimeout). */
+  _since = 0;
+  /** @internal A request deferred past the high-water mark: its lifecycle has not run. */
+  _deferred = false;
+  /** @internal The streamed body uses the chunked coding (HTTP/1.1). */
+  _chunked = true;
 
   /** @param _hwm the connection high-water mark (AppOptions.highWaterMark) */
   constructor(private readonly _hwm = 1024 * 1024) {}
 
-  /** @internal */
+  /** @internal Forgets what was chosen (an error answer replaces it). */
   _reset(): void {
     this._status = 200;
     this._type = null;
@@ -72,7 +109,13 @@ export class Reply {
     return this._status;
   }
 
+  private _assertOpen(): void {
+    if (this._sent) throw new SalvoError('SALVO_ERR_ALREADY_SENT');
+    if (this._lock !== LOCK_NONE) throw new SalvoError('SALVO_ERR_HOOK_REPLY');
+  }
+
   status(code: number): this {
+    this._assertOpen();
     if (!Number.isInteger(code) || code < 100 || code > 599) {
       throw new SalvoError('SALVO_ERR_INVALID_STATUS', String(code));
     }
@@ -80,17 +123,22 @@ export class Reply {
     return this;
   }
 
-  header(name: string, value: string | number): this {
-    if (typeof name !== 'string' || !TOKEN.test(name)) throw new SalvoError('SALVO_ERR_INVALID_HEADER', `name ${String(name)}`);
-    const v = String(value);
-    if (BAD_VALUE.test(v)) throw new SalvoError('SALVO_ERR_INVALID_HEADER', `value of ${name} has CR, LF or NUL`);
+  /** Adds a header line; a list value adds one line per element. */
+  header(name: string, value: string | number | readonly (string | number)[]): this {
+    this._assertOpen();
+    checkHeaderName(name);
     const lower = name.toLowerCase();
-    if (lower === 'content-type') {
-      this._type = v;
+    if (MANAGED.has(lower)) throw new SalvoError('SALVO_ERR_INVALID_HEADER', `${name} is managed by salvo`);
+    if (Array.isArray(value)) {
+      if (lower === 'content-type') throw new SalvoError('SALVO_ERR_INVALID_HEADER', 'Content-Type takes one value');
+      let lines = '';
+      for (const one of value) lines += name + ': ' + checkHeaderValue(name, one) + '\r\n';
+      this._headers += lines;
       return this;
     }
-    if (MANAGED.has(lower)) throw new SalvoError('SALVO_ERR_INVALID_HEADER', `${name} is managed by salvo`);
-    this._headers += name + ': ' + v + '\r\n';
+    const v = checkHeaderValue(name, value);
+    if (lower === 'content-type') this._type = v;
+    else this._headers += name + ': ' + v + '\r\n';
     return this;
   }
 
@@ -99,30 +147,36 @@ export class Reply {
   }
 
   cookie(name: string, value: string, options?: CookieOptions): this {
+    this._assertOpen();
     return this.header('Set-Cookie', serializeCookie(name, value, options));
   }
 
   clearCookie(name: string, options: Pick<CookieOptions, 'path' | 'domain'> = {}): this {
+    this._assertOpen();
     return this.header('Set-Cookie', serializeCookie(name, '', { ...options, maxAge: 0, expires: new Date(0) }));
   }
 
   send(body?: unknown): void {
-    if (this._sent) throw new SalvoError('SALVO_ERR_ALREADY_SENT');
+    this._assertOpen();
     this._sent = true;
     this._body = body;
     if (this._sink !== null) this._sink.sent(this);
   }
 
   json(value: unknown): void {
-    if (this._sent) throw new SalvoError('SALVO_ERR_ALREADY_SENT');
+    this._assertOpen();
     this._json = true;
     this.send(value === undefined ? null : value);
   }
 
   redirect(url: string, code = 302): void {
-    if (this._sent) throw new SalvoError('SALVO_ERR_ALREADY_SENT');
+    this._assertOpen();
     if (typeof url !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'redirect() takes a URL string');
-    this.status(code).header('Location', url).send('');
+    // Validated before anything is recorded: a bad URL leaves the reply as it was.
+    const location = checkHeaderValue('Location', url);
+    this.status(code);
+    this._headers += 'Location: ' + location + '\r\n';
+    this.send('');
   }
 
   /**
@@ -132,6 +186,7 @@ export class Reply {
    */
   write(chunk: string | Uint8Array): boolean {
     if (this._ended || (this._sent && !this._streaming)) throw new SalvoError('SALVO_ERR_ALREADY_SENT');
+    if (this._lock !== LOCK_NONE) throw new SalvoError('SALVO_ERR_HOOK_REPLY');
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     if (!(bytes instanceof Uint8Array)) throw new SalvoError('SALVO_ERR_INVALID_ARG', 'write() takes a string or bytes');
     if (!this._streaming) {
@@ -185,6 +240,7 @@ export class Reply {
       this._abortStream();
       throw err;
     }
+    if (!this._streaming) this.write(EMPTY); // an empty stream still sends its head
     this.end();
   }
 

@@ -1,9 +1,21 @@
 /**
  * @module request
- * A request is a view of the slab its bytes arrived in: method, target,
- * headers and body are offsets, and each is turned into a JS value only when
- * a handler reads it (then cached).  Objects are reused by the dispatcher
- * while handlers answer synchronously; an async handler keeps its own.
+ * A request is a view of the bytes it arrived in: method, target, headers
+ * and body are offsets, and each is turned into a JS value only when a
+ * handler reads it (then cached).
+ *
+ * Every request is its own object for its whole life (nothing a handler can
+ * keep is pooled).  The bytes it views are the read slab of its batch, which
+ * the next read overwrites, so:
+ *  - a request answered inside its batch is *ended* with it: what was read
+ *    before stays readable; reading an undecoded part afterwards throws
+ *    SALVO_ERR_REQUEST_ENDED (never shows the bytes that replaced it);
+ *  - a request that outlives its batch (async handler, deferred, onResponse
+ *    hooks) is *detached*: its own bytes are copied out of the slab, once, as
+ *    one latin1 string (offsets stay valid: one char per byte), so it holds
+ *    exactly its own bytes and stays readable for as long as it is kept.
+ * `req.body` is a copy in an ArrayBuffer of its own: a kept Buffer can never
+ * alias memory that another request's bytes will reuse.
  */
 import {
   HDR_STRIDE, METHODS, R_BODY_LEN, R_BODY_OFF, R_FLAGS, R_HDR_COUNT, R_HDR_START, R_METHOD,
@@ -11,36 +23,44 @@ import {
 } from './layout';
 import { parseCookies } from './cookies';
 import { SalvoError } from './errors';
+import { parseJson, type PoisonPolicy } from './json-body';
 import { NullObject, parseQuery, percentDecode, type Query } from './query';
 import type { Params } from './router';
 
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
-const EMPTY = Buffer.alloc(0);
+const utf8Slice = Buffer.prototype.utf8Slice as (this: Uint8Array, start: number, end: number) => string;
+const EMPTY = new Uint8Array(0);
+const EMPTY_BODY = Buffer.alloc(0);
 const NO_NAMES: readonly string[] = [];
 const NO_PARAMS = Object.freeze({});
 
 export type Headers = Record<string, string | string[]>;
 
 export class Request<P extends Params = Params> {
-  /** @internal */ _slab: Uint8Array = EMPTY;
-  /** @internal */ _slabId = -1;
-  /** @internal */ _hdrs: Int32Array = new Int32Array(0);
-  /** @internal */ _hdrStart = 0;
-  /** @internal */ _hdrCount = 0;
-  /** @internal */ _methodId = 0;
-  /** @internal */ _methodOff = 0;
-  /** @internal */ _methodLen = 0;
-  /** @internal */ _targetOff = 0;
-  /** @internal */ _targetLen = 0;
-  /** @internal */ _pathOff = 0;
-  /** @internal */ _pathLen = 0;
-  /** @internal */ _minor = 1;
-  /** @internal */ _bodyOff = 0;
-  /** @internal */ _bodyLen = 0;
-  /** @internal */ _flags = 0;
+  /** @internal The batch's slab, until the request is ended or detached. */
+  _slab: Uint8Array;
+  /** @internal Its own bytes once detached (latin1: one char per byte), else null. */
+  _raw: string | null = null;
+  /** @internal Answered inside its batch: the slab is no longer its. */
+  _ended = false;
+  /** @internal Header entries (nameOff, nameLen, valueOff, valueLen) from _hdrStart. */
+  _hdrs: Int32Array | number[];
+  /** @internal */ _hdrStart: number;
+  /** @internal */ _hdrCount: number;
+  /** @internal */ _methodId: number;
+  /** @internal */ _methodOff: number;
+  /** @internal */ _methodLen: number;
+  /** @internal */ _targetOff: number;
+  /** @internal */ _targetLen: number;
+  /** @internal */ _pathOff: number;
+  /** @internal */ _pathLen: number;
+  /** @internal */ _minor: number;
+  /** @internal */ _bodyOff: number;
+  /** @internal */ _bodyLen: number;
+  /** @internal */ _flags: number;
   /** @internal Parameter spans from the addon: (offset, length) pairs. */
-  _pv: Int32Array | null = null;
-  /** @internal */ _np = 0;
+  _pv: number[] | null = null;
+  /** @internal */ _np: number;
   /** @internal Names of the matched route's parameters, in path order. */
   _paramNames: readonly string[] = NO_NAMES;
   private _params: P | undefined = undefined;
@@ -50,19 +70,20 @@ export class Request<P extends Params = Params> {
   private _body: Buffer | undefined = undefined;
   private _query: Query | undefined = undefined;
   private _cookies: Record<string, string> | undefined = undefined;
-  /** @internal The peer address, asked from the addon on first use. */
-  _connId = -1;
-  /** @internal */ _ipOf: ((connId: number) => string) | null = null;
+  /** @internal The connection, for the peer address (asked from the addon on first use). */
+  _connId: number;
+  /** @internal */ _ipOf: ((connId: number) => string) | null;
   private _ip: string | undefined = undefined;
   /** @internal The Allow value when this request is answered 405. */
   _allow = '';
   /** @internal Created when a handler asks for `signal`. */
   _abort: AbortController | undefined = undefined;
+  /** @internal req.json()'s policy for __proto__ / constructor.prototype keys (per app). */
+  declare _poison: PoisonPolicy;
 
-  /** @internal Points this object at row `base` of the batch. */
-  _reset(slab: Uint8Array, slabId: number, rows: Int32Array, base: number, hdrs: Int32Array): void {
+  /** @internal Row `base` of the batch in `rows`, viewing `slab`. */
+  constructor(slab: Uint8Array, rows: Int32Array, base: number, hdrs: Int32Array, connId: number, ipOf: ((connId: number) => string) | null) {
     this._slab = slab;
-    this._slabId = slabId;
     this._hdrs = hdrs;
     this._hdrStart = rows[base + R_HDR_START];
     this._hdrCount = rows[base + R_HDR_COUNT];
@@ -79,30 +100,51 @@ export class Request<P extends Params = Params> {
     this._flags = rows[base + R_FLAGS];
     const np = (this._np = rows[base + R_PARAM_COUNT]);
     if (np !== 0) {
-      const pv = (this._pv ??= new Int32Array(16));
-      for (let i = 0; i < 2 * np; i++) pv[i] = rows[base + R_PARAMS + i];
+      const pv: number[] = (this._pv = []);
+      for (let i = 0; i < 2 * np; i++) pv.push(rows[base + R_PARAMS + i]);
     }
-    this._params = undefined;
-    this._url = undefined;
-    this._path = undefined;
-    this._headers = undefined;
-    this._body = undefined;
-    this._query = undefined;
-    this._cookies = undefined;
-    this._ip = undefined;
-    this._abort = undefined;
-    this._allow = '';
+    this._connId = connId;
+    this._ipOf = ipOf;
+  }
+
+  /** @internal Answered inside its batch: its bytes are about to be reused. */
+  _end(): void {
+    if (this._raw === null) {
+      this._ended = true;
+      this._slab = EMPTY;
+    }
   }
 
   /**
-   * @internal The shared header table is overwritten by the next batch: a
-   * request that outlives its batch (async handler) copies its entries.  The
-   * slab itself stays pinned until the request is answered.
+   * @internal Copies this request's own bytes (request line through body) out
+   * of the slab, and its header entries out of the shared table, rebased.
    */
   _detach(): void {
-    const s = this._hdrStart * HDR_STRIDE;
-    this._hdrs = this._hdrs.slice(s, s + this._hdrCount * HDR_STRIDE);
+    if (this._raw !== null || this._ended) return;
+    const start = this._methodOff;
+    const end = this._bodyOff + this._bodyLen;
+    this._raw = latin1Slice.call(this._slab, start, end);
+    this._slab = EMPTY;
+    this._methodOff -= start;
+    this._targetOff -= start;
+    this._pathOff -= start;
+    this._bodyOff -= start;
+    const pv = this._pv;
+    if (pv !== null) for (let i = 0; i < pv.length; i += 2) pv[i] -= start;
+    const t = this._hdrs;
+    const own: number[] = [];
+    for (let i = 0, e = this._hdrStart * HDR_STRIDE; i < this._hdrCount; i++, e += HDR_STRIDE) {
+      own.push(t[e] - start, t[e + 1], t[e + 2] - start, t[e + 3]);
+    }
+    this._hdrs = own;
     this._hdrStart = 0;
+  }
+
+  /** Bytes [a, b) of the request as latin1. */
+  private _s(a: number, b: number, what: string): string {
+    if (this._raw !== null) return this._raw.slice(a, b);
+    if (this._ended) throw new SalvoError('SALVO_ERR_REQUEST_ENDED', what);
+    return latin1Slice.call(this._slab, a, b);
   }
 
   /** Route parameters (`/users/:id` gives `{ id }`), percent-decoded; `*` holds the wildcard tail. */
@@ -110,9 +152,9 @@ export class Request<P extends Params = Params> {
     if (this._params === undefined) {
       if (this._np === 0) return NO_PARAMS as P;
       const p: Record<string, string> = {};
-      const pv = this._pv as Int32Array;
+      const pv = this._pv as number[];
       for (let i = 0; i < this._np; i++) {
-        p[this._paramNames[i]] = percentDecode(latin1Slice.call(this._slab, pv[2 * i], pv[2 * i] + pv[2 * i + 1]));
+        p[this._paramNames[i]] = percentDecode(this._s(pv[2 * i], pv[2 * i] + pv[2 * i + 1], 'params'));
       }
       this._params = p as P;
     }
@@ -124,14 +166,12 @@ export class Request<P extends Params = Params> {
   }
 
   get method(): string {
-    return this._methodId !== 0
-      ? METHODS[this._methodId]
-      : latin1Slice.call(this._slab, this._methodOff, this._methodOff + this._methodLen);
+    return this._methodId !== 0 ? METHODS[this._methodId] : this._s(this._methodOff, this._methodOff + this._methodLen, 'method');
   }
 
   /** The raw request-target, as sent. */
   get url(): string {
-    return (this._url ??= latin1Slice.call(this._slab, this._targetOff, this._targetOff + this._targetLen));
+    return (this._url ??= this._s(this._targetOff, this._targetOff + this._targetLen, 'url'));
   }
 
   /** The target up to '?', percent-decoded. */
@@ -145,7 +185,7 @@ export class Request<P extends Params = Params> {
   /** @internal The target up to '?', undecoded (the router decodes per segment). */
   rawPath(): string {
     // An absolute-form target with an empty path ("http://h") means "/" (RFC 9112 3.2.2).
-    return this._pathLen === 0 ? '/' : latin1Slice.call(this._slab, this._pathOff, this._pathOff + this._pathLen);
+    return this._pathLen === 0 ? '/' : this._s(this._pathOff, this._pathOff + this._pathLen, 'path');
   }
 
   /** The query string as an object; a repeated key gives an array. */
@@ -153,7 +193,7 @@ export class Request<P extends Params = Params> {
     if (this._query === undefined) {
       const q = this._pathOff + this._pathLen + 1; // past '?'
       const end = this._targetOff + this._targetLen;
-      this._query = q < end ? parseQuery(latin1Slice.call(this._slab, q, end)) : new NullObject();
+      this._query = q < end ? parseQuery(this._s(q, end, 'query')) : new NullObject();
     }
     return this._query as Query;
   }
@@ -166,14 +206,18 @@ export class Request<P extends Params = Params> {
     return (this._flags & F_KEEP_ALIVE) !== 0;
   }
 
-  /** All header fields, names in lower case; repeated fields joined with ', ' (set-cookie: an array). */
+  /**
+   * All header fields, names in lower case; repeated fields joined with ', '
+   * (set-cookie: an array).  A null-prototype object: a field named
+   * `__proto__` or `constructor` is data.
+   */
   get headers(): Headers {
     if (this._headers === undefined) {
-      const h: Headers = {};
+      const h: Headers = Object.create(null);
       const t = this._hdrs;
       for (let i = 0, e = this._hdrStart * HDR_STRIDE; i < this._hdrCount; i++, e += HDR_STRIDE) {
-        const name = latin1Slice.call(this._slab, t[e], t[e] + t[e + 1]).toLowerCase();
-        const value = latin1Slice.call(this._slab, t[e + 2], t[e + 2] + t[e + 3]);
+        const name = this._s(t[e], t[e] + t[e + 1], 'headers').toLowerCase();
+        const value = this._s(t[e + 2], t[e + 2] + t[e + 3], 'headers');
         const prev = h[name];
         if (prev === undefined) h[name] = name === 'set-cookie' ? [value] : value;
         else if (Array.isArray(prev)) prev.push(value);
@@ -190,14 +234,14 @@ export class Request<P extends Params = Params> {
     const t = this._hdrs;
     for (let i = 0, e = this._hdrStart * HDR_STRIDE; i < this._hdrCount; i++, e += HDR_STRIDE) {
       if (t[e + 1] !== want.length) continue;
-      if (latin1Slice.call(this._slab, t[e], t[e] + t[e + 1]).toLowerCase() === want) {
-        return latin1Slice.call(this._slab, t[e + 2], t[e + 2] + t[e + 3]);
+      if (this._s(t[e], t[e] + t[e + 1], 'headers').toLowerCase() === want) {
+        return this._s(t[e + 2], t[e + 2] + t[e + 3], 'headers');
       }
     }
     return undefined;
   }
 
-  /** Aborted when the client goes away before this request is answered. */
+  /** Aborted when the client goes away (reset or FIN) before this request is answered, or at requestTimeout. */
   get signal(): AbortSignal {
     return (this._abort ??= new AbortController()).signal;
   }
@@ -213,18 +257,30 @@ export class Request<P extends Params = Params> {
     return this._ip;
   }
 
-  /** The body decoded as UTF-8. */
-  async text(): Promise<string> {
-    return this.body.toString('utf8');
+  /** The body decoded as UTF-8 (no copy of the bytes is made for it). */
+  private _text(): string {
+    if (this._body !== undefined) return this._body.toString('utf8');
+    if (this._bodyLen === 0) return '';
+    if (this._raw !== null) {
+      return Buffer.from(this._raw.slice(this._bodyOff, this._bodyOff + this._bodyLen), 'latin1').toString('utf8');
+    }
+    if (this._ended) throw new SalvoError('SALVO_ERR_REQUEST_ENDED', 'body');
+    return utf8Slice.call(this._slab, this._bodyOff, this._bodyOff + this._bodyLen);
   }
 
-  /** The body parsed as JSON; invalid JSON rejects with SALVO_ERR_INVALID_JSON (400). */
+  /** The body decoded as UTF-8. */
+  async text(): Promise<string> {
+    return this._text();
+  }
+
+  /**
+   * The body parsed as JSON; invalid JSON rejects with SALVO_ERR_INVALID_JSON
+   * (400), a `__proto__` or `constructor.prototype` key with
+   * SALVO_ERR_PROTO_POISONING (400) unless the app's onProtoPoisoning /
+   * onConstructorPoisoning say otherwise.
+   */
   async json<T = unknown>(): Promise<T> {
-    try {
-      return JSON.parse(this.body.toString('utf8')) as T;
-    } catch (err) {
-      throw new SalvoError('SALVO_ERR_INVALID_JSON', (err as Error).message, { cause: err });
-    }
+    return parseJson(this._text(), this._poison) as T;
   }
 
   /** An application/x-www-form-urlencoded body as an object (a repeated key gives an array). */
@@ -233,17 +289,22 @@ export class Request<P extends Params = Params> {
     if (type !== 'application/x-www-form-urlencoded') {
       throw new SalvoError('SALVO_ERR_UNSUPPORTED_MEDIA_TYPE', type || '(none)');
     }
-    return parseQuery(this.body.toString('utf8'));
+    return parseQuery(this._text());
   }
 
-  /** The body as a Buffer over the slab (no copy); valid until the request is answered. */
+  /** The body as a Buffer of its own (copied once, on first access). */
   get body(): Buffer {
     if (this._body === undefined) {
-      this._body =
-        this._bodyLen === 0
-          ? EMPTY
-          : Buffer.from(this._slab.buffer, this._slab.byteOffset + this._bodyOff, this._bodyLen);
+      const n = this._bodyLen;
+      if (n === 0) return EMPTY_BODY;
+      const b = Buffer.allocUnsafeSlow(n);
+      if (this._raw !== null) b.write(this._raw.slice(this._bodyOff, this._bodyOff + n), 0, n, 'latin1');
+      else if (this._ended) throw new SalvoError('SALVO_ERR_REQUEST_ENDED', 'body');
+      else b.set(this._slab.subarray(this._bodyOff, this._bodyOff + n));
+      this._body = b;
     }
     return this._body;
   }
 }
+
+Request.prototype._poison = { proto: 'error', ctor: 'error' };

@@ -112,7 +112,10 @@ t.test('inject runs the native parser: malformed input gets protocol errors', as
   const { App } = salvo()
   const app = new App({ maxUrlLength: 100 })
   app.get('/', () => 'root')
-  const bad = await inj(app, { url: '/', headers: { 'bad header': 'x' } })
+  // inject() itself refuses a header name that is not a token (it could smuggle a second request)...
+  await t.rejects(inj(app, { url: '/', headers: { 'bad header': 'x' } }), { code: 'SALVO_ERR_INVALID_ARG' })
+  // ...so malformed input the parser refuses is built from valid parts: two Host fields.
+  const bad = await inj(app, { url: '/', headers: { Host: ['a.example', 'b.example'] } })
   t.equal(bad.statusCode, 400)
   t.equal(bad.json().code, 'SALVO_ERR_BAD_REQUEST')
   const long = await inj(app, { url: '/' + 'x'.repeat(200) })

@@ -9,7 +9,8 @@
  * The chunked decoder is also compared with `ref_chunked` below, a
  * byte-at-a-time state machine written from the grammar in chunked.h that
  * shares no code with chunked.cc, on fixed cases and on random mutations of
- * random valid bodies.
+ * random valid bodies, whole and resumed across reads cut at every point
+ * (carrying the ChunkScan as the connection does).
  *
  * Build and run: make -C native/test (plain -O2 -Werror, then ASan/UBSan).
  */
@@ -22,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <string>
@@ -128,8 +130,11 @@ void expect_message(const std::string& name, const std::string& in, const Want& 
  * 5.6.2 tokens, 5.6.4 quoted strings, 5.5 field values), no code shared with
  * chunked.cc.  413 rules, from the header: a chunk-size past what max_body
  * still allows (as soon as its digit is read), data that cannot end within
- * chunked_wire_limit (as soon as its size line ends), and any byte needed at
- * or past the wire limit. */
+ * chunked_wire_limit (as soon as its size line ends), any byte needed at or
+ * past the wire limit, and the 16385th byte of chunk extensions in the body
+ * (any byte after the digits of a size line but its CR).  431: the 16385th
+ * byte of trailer field lines (CRLFs included, the final CRLF not).  A byte
+ * over a cap is refused for that even if it is also malformed. */
 struct RefResult {
   int result = 0;
   size_t encoded = 0;
@@ -165,12 +170,17 @@ RefResult ref_chunked(const std::string& in, size_t max_body) {
   RefResult r;
   St st = kSizeFirst;
   unsigned __int128 size = 0;
-  size_t remaining = 0, decoded = 0;
+  size_t remaining = 0, decoded = 0, ext = 0, trailer = 0;
   bool ws = false;
   auto err = [&] { r.result = salvo::kChunkedError; return r; };
   for (size_t i = 0; i < in.size(); i++) {
     if (i >= limit) { r.result = salvo::kChunkedTooLarge; return r; }
     unsigned char c = static_cast<unsigned char>(in[i]);
+    bool ext_byte = c != '\r' && ((st == kSize && r_hex(c) < 0) || (st >= kExt && st <= kExtQEsc));
+    if (ext_byte && ++ext > 16384) { r.result = salvo::kChunkedTooLarge; return r; }
+    bool trailer_byte = (st == kTrStart && c != '\r') || st == kTrName || st == kTrValue ||
+                        st == kTrLf;
+    if (trailer_byte && ++trailer > 16384) { r.result = salvo::kChunkedTrailersTooLarge; return r; }
     switch (st) {
       case kSizeFirst:
       case kSize:
@@ -281,21 +291,41 @@ RefResult ref_chunked(const std::string& in, size_t max_body) {
   return r;
 }
 
-/* scan_chunked, then decode_chunked in place, on a guarded copy. */
-RefResult run_chunked(const std::string& in, size_t max_body) {
-  char* buf = g_buf->place(in);
+/* scan_chunked, then decode_chunked in place, on a guarded copy.  With
+ * `cuts`, the body arrives in reads: the scan runs on each longer prefix (a
+ * fresh guarded copy each time, as a read may land in another buffer),
+ * carrying its ChunkScan the way the connection does, then on the whole. */
+RefResult run_chunked(const std::string& in, size_t max_body,
+                      const std::vector<size_t>& cuts = {}) {
   RefResult r;
-  size_t enc = 0, dec = 0;
-  r.result = salvo::scan_chunked(buf, in.size(), max_body, &enc, &dec);
+  salvo::ChunkScan cs;
+  char* buf = nullptr;
+  size_t len = 0;
+  for (size_t i = 0; i <= cuts.size(); i++) {
+    len = i < cuts.size() ? cuts[i] : in.size();
+    buf = g_buf->place(in.substr(0, len));
+    /* Scanned once: the bytes earlier calls accepted are never read again.
+     * Poison them (NUL is valid nowhere but in chunk data, which is never
+     * read), so a scan that went back to them would fail. */
+    memset(buf, 0, cs.resume);
+    r.result = salvo::scan_chunked(buf, len, max_body, &cs);
+    if (r.result != salvo::kChunkedIncomplete) break;
+    /* ... and an incomplete call has examined every byte it was given and
+     * keeps none to look at again, so the next call starts after them. */
+    check(cs.resume == len, "an incomplete scan stops at the end of the read: " +
+                                std::to_string(cs.resume) + " of " + std::to_string(len));
+  }
+  const size_t enc = cs.resume, dec = cs.decoded;
   if (r.result == salvo::kChunkedComplete) {
-    check(enc <= in.size() && dec <= max_body && dec <= enc, "scan lengths in range");
+    buf = g_buf->place(in.substr(0, len));  // unpoisoned, to decode
+    check(enc <= len && dec <= max_body && dec <= enc, "scan lengths in range");
     check(enc <= static_cast<unsigned __int128>(max_body) * 2 + 65536,
           "encoded within the wire limit");
     size_t got = salvo::decode_chunked(buf, enc);
     check(got == dec, "decode_chunked returns decoded_len");
     r.encoded = enc;
     r.decoded.assign(buf, got);
-    check(memcmp(buf + enc, in.data() + enc, in.size() - enc) == 0,
+    check(memcmp(buf + enc, in.data() + enc, len - enc) == 0,
           "decode leaves the bytes after the body alone");
   }
   return r;
@@ -320,6 +350,14 @@ void expect_chunked(const std::string& name, const std::string& body, int want,
                                 " want " + std::to_string(want) + " for " + show(body));
   check(got == ref, name + ": differs from reference: " + describe(got) + " vs " +
                         describe(ref));
+  /* And arriving in reads: one byte each (a cut at every point) for a short
+   * body, about 64 for a long one; the result must be the same. */
+  std::vector<size_t> cuts;
+  const size_t step = body.size() <= 512 ? 1 : body.size() / 64;
+  for (size_t k = 0; k < body.size(); k += step) cuts.push_back(k);
+  RefResult resumed = run_chunked(body, max_body, cuts);
+  check(resumed == ref, name + ": resumed across reads differs from reference: " +
+                            describe(resumed) + " vs " + describe(ref));
 }
 
 const std::string kChunkedHead =
@@ -684,12 +722,13 @@ void test_chunked_invalid() {
   expect_chunked("incomplete at the wire limit", zeros.substr(0, limit - 1),
                  salvo::kChunkedIncomplete, mb);
   expect_chunked("one byte past the wire limit", std::string(limit + 1, '0'), L, mb);
+  /* Extensions and trailers reach their own 16 KiB caps long before the
+   * wire limit (test_chunked_caps). */
   std::string ext = "1;x=" + std::string(limit, 'e');
   expect_chunked("long extension", ext, L, mb);
-  expect_chunked("long extension, incomplete", ext.substr(0, limit),
-                 salvo::kChunkedIncomplete, mb);
+  expect_chunked("long extension, up to the wire limit", ext.substr(0, limit), L, mb);
   std::string trailer = "0\r\nX: " + std::string(limit, 't');
-  expect_chunked("long trailer", trailer, L, mb);
+  expect_chunked("long trailer", trailer, salvo::kChunkedTrailersTooLarge, mb);
   /* Data that cannot end within the limit: 413 from its size line, before it
    * is buffered.  A 16-byte chunk (0x10) whose line ends L bytes in needs
    * L + 18 bytes: past the limit when L = limit - 17, not when limit - 18. */
@@ -706,6 +745,171 @@ void test_chunked_invalid() {
   expect_status("400 from a bad size", kChunkedHead + "5 \r\nhello\r\n0\r\n\r\n", -400);
   expect_status("400 from a bad terminator", kChunkedHead + "5\r\nhello0\r\n\r\n", -400);
   expect_status("-2 when incomplete", kChunkedHead + "5\r\nhel", -2);
+}
+
+/* ---- chunked: the extension and trailer caps ------------------------------ */
+
+/* `n` bytes of chunk-ext on one size line: ";" and a name of n - 1 bytes. */
+std::string ext_of(size_t n) { return ";" + std::string(n - 1, 'e'); }
+
+/* One trailer field line of exactly `n` bytes, its CRLF included. */
+std::string trailer_line(size_t n) { return "X: " + std::string(n - 5, 'v') + "\r\n"; }
+
+void test_chunked_caps() {
+  const int L = salvo::kChunkedTooLarge;
+  const int T = salvo::kChunkedTrailersTooLarge;
+  const size_t kCap = 16384;  // node's CVE-2024-22019 fix and its default header size
+  check(salvo::kMaxChunkExtBytes == kCap && salvo::kMaxTrailerBytes == kCap, "caps are 16 KiB");
+  Limits small;
+  small.max_body = 16;
+
+  /* Extensions: every byte after the digits but the CR counts. */
+  expect_chunked_ok("ext of 16384 bytes", "1" + ext_of(kCap) + "\r\nx\r\n0\r\n\r\n", "x", false);
+  expect_chunked("ext of 16385 bytes", "1" + ext_of(kCap + 1) + "\r\nx\r\n0\r\n\r\n", L);
+  expect_chunked("ext of 16384 bytes, BWS and a quoted value",
+                 "1 ; n = \"" + std::string(kCap - 9, 'q') + "\"\r\nx\r\n0\r\n\r\n",
+                 salvo::kChunkedComplete);
+  expect_chunked("ext of 16385 bytes, BWS and a quoted value",
+                 "1 ; n = \"" + std::string(kCap - 8, 'q') + "\"\r\nx\r\n0\r\n\r\n", L);
+  expect_chunked("ext of 16384 bytes on the last chunk", "0" + ext_of(kCap) + "\r\n\r\n",
+                 salvo::kChunkedComplete);
+  expect_chunked("ext of 16385 bytes on the last chunk", "0" + ext_of(kCap + 1) + "\r\n\r\n", L);
+  /* Summed over the chunks of the message: four of 4096, then one more byte. */
+  std::string four;
+  for (int i = 0; i < 4; i++) four += "1" + ext_of(kCap / 4) + "\r\nx\r\n";
+  expect_chunked_ok("ext of 4 x 4096 bytes", four + "0\r\n\r\n", "xxxx", false);
+  expect_chunked("ext of 4 x 4096 bytes + 1 on the last chunk", four + "0;\r\n\r\n", L);
+  std::string three = four.substr(0, 3 * (kCap / 4 + 6));
+  expect_chunked("ext of 3 x 4096 + 4096 on the last chunk",
+                 three + "0" + ext_of(kCap / 4) + "\r\n\r\n", salvo::kChunkedComplete);
+  expect_chunked("ext of 3 x 4096 + 4097 on the last chunk",
+                 three + "0" + ext_of(kCap / 4 + 1) + "\r\n\r\n", L);
+  /* 413 as soon as the 16385th byte is in, without waiting for the CRLF,
+   * and even when that byte is malformed as well. */
+  expect_chunked("ext at the cap, incomplete", "1" + ext_of(kCap), salvo::kChunkedIncomplete);
+  expect_chunked("ext past the cap, incomplete", "1" + ext_of(kCap + 1), L);
+  expect_chunked("ext past the cap on a malformed byte", "1" + ext_of(kCap) + "(", L);
+  expect_chunked("ext malformed at the cap", "1" + ext_of(kCap - 1) + "(", salvo::kChunkedError);
+  /* The digits do not count: leading zeros are bounded by the wire limit. */
+  expect_chunked("ext of 16384 bytes after 20000 zeros",
+                 std::string(20000, '0') + "1" + ext_of(kCap) + "\r\nx\r\n0\r\n\r\n",
+                 salvo::kChunkedComplete);
+  Want w;
+  w.chunked = true;
+  w.body = "x";
+  expect_message("ext at the cap, as a request", kChunkedHead + "1" + ext_of(kCap) +
+                     "\r\nx\r\n0\r\n\r\n", w, small, false);
+  expect_status("ext past the cap, as a request: 413",
+                kChunkedHead + "1" + ext_of(kCap + 1) + "\r\nx\r\n0\r\n\r\n", -413, small);
+  expect_status("ext past the cap, incomplete request: 413",
+                kChunkedHead + "1" + ext_of(kCap + 1), -413, small);
+
+  /* Trailers: every byte of the field lines, CRLFs included, counts; the
+   * final CRLF does not. */
+  expect_chunked_ok("trailer of 16384 bytes", "1\r\nx\r\n0\r\n" + trailer_line(kCap) + "\r\n",
+                    "x", false);
+  expect_chunked("trailer of 16385 bytes", "0\r\n" + trailer_line(kCap + 1) + "\r\n", T);
+  std::string lines;
+  for (int i = 0; i < 4; i++) lines += trailer_line(kCap / 4);
+  expect_chunked("trailers of 4 x 4096 bytes", "0\r\n" + lines + "\r\n", salvo::kChunkedComplete);
+  expect_chunked("trailers of 4 x 4096 bytes and one more line", "0\r\n" + lines + "A:\r\n\r\n",
+                 T);
+  /* The cap's last byte is the LF of the last line: 431 on that LF. */
+  expect_chunked("trailer of 16385 bytes, up to its CR",
+                 "0\r\n" + trailer_line(kCap + 1).substr(0, kCap), salvo::kChunkedIncomplete);
+  expect_chunked("trailer past the cap before its CRLF",
+                 "0\r\nX: " + std::string(kCap, 'v'), T);
+  expect_chunked("trailer past the cap on a malformed byte",
+                 "0\r\n" + lines + "\x01", T);
+  /* Extensions and trailers have caps of their own. */
+  expect_chunked("ext and trailers each at the cap",
+                 "0" + ext_of(kCap) + "\r\n" + lines + "\r\n", salvo::kChunkedComplete);
+  w.body = "";
+  expect_message("trailers at the cap, as a request",
+                 kChunkedHead + "0\r\n" + lines + "\r\n", w, small, false);
+  expect_status("trailers past the cap, as a request: 431",
+                kChunkedHead + "0\r\n" + trailer_line(kCap + 1) + "\r\n", -431, small);
+  expect_status("trailers past the cap, incomplete request: 431",
+                kChunkedHead + "0\r\n" + trailer_line(kCap + 1), -431, small);
+
+  /* A ChunkScan from a longer buffer than the one at hand is not from it:
+   * the scan starts over and gives the fresh answer. */
+  std::string body = "5;a=b\r\nhello\r\n0\r\nT: v\r\n\r\n";
+  salvo::ChunkScan cs;
+  check(salvo::scan_chunked(g_buf->place(body.substr(0, 20)), 20, 1024, &cs) ==
+            salvo::kChunkedIncomplete && cs.resume == 20, "resume point of a prefix");
+  check(salvo::scan_chunked(g_buf->place(body.substr(0, 10)), 10, 1024, &cs) ==
+            salvo::kChunkedIncomplete && cs.resume == 10, "a stale ChunkScan starts over");
+}
+
+/* The connection's pattern: one byte more per read, next_message called on
+ * each, the ChunkScan carried from one call to the next.  Returns the first
+ * result other than -2 (or -2), and checks that no byte is examined twice
+ * (the work is linear in the input, whatever the cut): after each
+ * incomplete call the scan stopped at the end of the bytes it had, and the
+ * body bytes it accepted are poisoned before the next call (see
+ * run_chunked). */
+int feed_bytewise(const std::string& name, const std::string& in, size_t* fed,
+                  const Limits& limits = default_limits()) {
+  std::vector<HeaderField> fields(limits.max_headers);
+  salvo::ChunkScan carried;
+  bool stopped_at_end = true;
+  size_t last_resume = 0, head_len = 0;
+  int r = -2;
+  size_t n = 0;
+  while (r == -2 && n < in.size()) {
+    n++;
+    char* buf = g_buf->place(in.substr(0, n));
+    memset(buf + head_len, 0, carried.resume);
+    Message m;
+    m.chunk = carried;
+    r = salvo::next_message(ParserImpl::kScalar, buf, n, limits, fields.data(), &m);
+    carried = m.chunk;
+    if (r == -2 && m.head_len > 0) {
+      stopped_at_end &= carried.resume == n - m.head_len && carried.resume >= last_resume;
+      last_resume = carried.resume;
+      head_len = m.head_len;
+    }
+  }
+  check(stopped_at_end, name + ": every incomplete scan stops at the end of its read");
+  *fed = n;
+  return r;
+}
+
+void test_chunked_bytewise() {
+  const size_t kMiB = 1024 * 1024, kCap = 16384;
+  struct timespec t0, t1;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
+  size_t fed = 0;
+  /* 1 MiB of extension, a byte per read: refused on its 16385th byte, the
+   * 16384th 'e' after "1;". */
+  std::string ext = kChunkedHead + "1;" + std::string(kMiB, 'e');
+  int r = feed_bytewise("1 MiB extension", ext, &fed);
+  check(r == -413, "1 MiB extension a byte at a time: " + std::to_string(r));
+  check(fed == kChunkedHead.size() + 1 + kCap + 1,
+        "1 MiB extension refused on its 16385th byte, read " + std::to_string(fed));
+  /* 1 MiB of trailer, a byte per read: 431 on its 16385th byte. */
+  std::string tr = kChunkedHead + "0\r\nX: " + std::string(kMiB, 't');
+  r = feed_bytewise("1 MiB trailer", tr, &fed);
+  check(r == -431, "1 MiB trailer a byte at a time: " + std::to_string(r));
+  check(fed == kChunkedHead.size() + 3 + kCap + 1,
+        "1 MiB trailer refused on its 16385th byte, read " + std::to_string(fed));
+  /* A valid body with extensions at the cap, many trailer lines and a long
+   * size line of zeros, a byte per read: complete, with the same body as
+   * when it arrives whole. */
+  std::string body = std::string(4000, '0') + "3" + ext_of(kCap / 2) + "\r\nabc\r\n" + "0" +
+                     ext_of(kCap / 2) + "\r\n";
+  for (int i = 0; i < 400; i++) body += "T-" + std::to_string(i) + ": value " +
+                                        std::to_string(i) + "\r\n";
+  body += "\r\n";
+  std::string in = kChunkedHead + body + "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+  r = feed_bytewise("valid body", in, &fed);
+  check(r == static_cast<int>(kChunkedHead.size() + body.size()),
+        "valid body a byte at a time: " + std::to_string(r));
+  clock_gettime(CLOCK_MONOTONIC, &t1);
+  printf("chunked a byte per read: %.1f ms for 3 bodies of 16-29 KiB (mostly copying each "
+         "read to the guard page)\n",
+         (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
 }
 
 /* In place: the decoded body is at head_len, and a pipelined request after
@@ -821,6 +1025,16 @@ void test_random() {
       for (size_t k = 0; k < body.first.size(); k++)
         check(run_chunked(body.first.substr(0, k), 1024).result == salvo::kChunkedIncomplete,
               "random valid body prefix is incomplete");
+    /* Resumed: in one-byte reads (a cut at every point), and in reads cut at
+     * random points; each must frame exactly as the whole body. */
+    std::vector<size_t> every, some;
+    for (size_t k = 0; k < body.first.size(); k++) every.push_back(k);
+    for (size_t k = rng.below(8); k < body.first.size(); k += 1 + rng.below(40)) some.push_back(k);
+    if (it % 10 == 0)
+      check(run_chunked(body.first, 1024, every) == got,
+            "random valid body in one-byte reads " + show(body.first));
+    check(run_chunked(body.first, 1024, some) == got,
+          "random valid body in random reads " + show(body.first));
   }
   for (int it = 0; it < kMutations; it++) {
     std::string s = random_body(rng).first;
@@ -844,12 +1058,18 @@ void test_random() {
       }
     }
     size_t max_body = rng.below(4) == 0 ? rng.below(40) : 1024;
+    std::vector<size_t> cuts;  // some reads, at random points, for the resumed scan
+    for (size_t k = rng.below(16); k < s.size(); k += 1 + rng.below(it % 50 == 0 ? 1 : 24))
+      cuts.push_back(k);
     RefResult ref = ref_chunked(s, max_body);
     RefResult got = run_chunked(s, max_body);
-    if (!(got == ref) && ++mismatches <= 10)
-      fprintf(stderr, "  got %s\n  ref %s\n  input %s (max_body %zu)\n", describe(got).c_str(),
-              describe(ref).c_str(), show(s).c_str(), max_body);
+    RefResult resumed = run_chunked(s, max_body, cuts);
+    if (!(got == ref && resumed == ref) && ++mismatches <= 10)
+      fprintf(stderr, "  got %s\n  resumed %s\n  ref %s\n  input %s (max_body %zu)\n",
+              describe(got).c_str(), describe(resumed).c_str(), describe(ref).c_str(),
+              show(s).c_str(), max_body);
     check(got == ref, "random chunked input agrees with the reference");
+    check(resumed == ref, "random chunked input, resumed across reads, agrees with the reference");
     int slot = ref.result == salvo::kChunkedComplete ? 0
                : ref.result == salvo::kChunkedError  ? 1
                : ref.result == salvo::kChunkedIncomplete ? 2 : 3;
@@ -907,6 +1127,8 @@ int main() {
   test_header_limits();
   test_chunked_valid();
   test_chunked_invalid();
+  test_chunked_caps();
+  test_chunked_bytewise();
   test_decode_in_place();
   test_random();
   test_pipeline();

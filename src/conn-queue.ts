@@ -1,0 +1,268 @@
+/**
+ * @module conn-queue
+ * Per connection: the ordered queue of answers still owed, and the cork.
+ *
+ * Ordering (invariant 1): answers leave in request order.  A reply whose
+ * answer is not ready when its batch ends waits in its connection's queue;
+ * replies behind it keep their bytes (`_chunks`) until it is done; `advance`
+ * moves everything ready at the head into the cork.
+ *
+ * Corking (the rule uWebSockets writes down, applied to async work): all
+ * bytes produced for one connection during one event-loop turn leave in one
+ * write, in request order.  The sync part of a batch leaves with the addon's
+ * write right after dispatch (the output arena); everything else (answers
+ * settling in the microtasks after a batch, in a later I/O callback, a timer
+ * or an immediate, stream chunks) goes into the connection's cork, and one
+ * flush per turn writes every dirty cork, one write per connection.  The
+ * flush is an immediate, re-queued behind the immediates a batch's handlers
+ * scheduled, so answers that settle in those (setImmediate-based handlers)
+ * still leave in the same turn.  Chunks of at least 64 KiB are not copied
+ * into the cork: they leave at once, by reference, behind the cork's bytes.
+ *
+ * Memory: corks come from a small pool of 16 KiB buffers and go back to it
+ * after each flush, so an idle connection holds none.
+ */
+import type { NativeServer } from './native';
+import type { Output } from './output';
+import type { Reply } from './reply';
+
+/** Reasons a connection's reading is paused (ConnState.pause bits). */
+export const PAUSE_PENDING = 1; // more than maxPendingResponses answers owed
+export const PAUSE_DEFER = 2; // the rest of a batch was deferred past the high-water mark
+
+const CORK_SIZE = 16 * 1024;
+const MAX_FREE_CORKS = 64;
+const LARGE = 64 * 1024;
+
+export class ConnState {
+  alive = true;
+  /** Replies owed, in request order; [head, length) are live. */
+  readonly queue: Reply[] = [];
+  head = 0;
+  /** Bytes ready to leave with this turn's write, in order. */
+  cork: Buffer | null = null;
+  corkLen = 0;
+  /** Bytes waiting in replies behind the head. */
+  held = 0;
+  /** Owed answers whose bytes are in the cork (reported with the write). */
+  answered = 0;
+  /** The connection ends after the cork. */
+  endAfter = false;
+  /** The addon's unsent bytes for it, as of the last write. */
+  queued = 0;
+  dirty = false;
+  drainWaiters: (() => void)[] = [];
+  /** PAUSE_* bits. */
+  pause = 0;
+  /** Deferred replies not yet run (they sit in the queue, in order). */
+  deferred = 0;
+  constructor(readonly id: number) {}
+
+  /** Nothing queued and nothing corked: a batch may write straight to the arena. */
+  get idle(): boolean {
+    return this.head === this.queue.length && this.corkLen === 0;
+  }
+
+  get owed(): number {
+    return this.queue.length - this.head;
+  }
+}
+
+export class ConnQueues {
+  private readonly conns: (ConnState | undefined)[] = [];
+  private dirty: ConnState[] = [];
+  private readonly freeCorks: Buffer[] = [];
+  private immediate: NodeJS.Immediate | null = null;
+  /** Set by the dispatcher: the arena, flushed before a batch's connection writes mid-batch. */
+  output: Output | null = null;
+  /** Called after each flush of a connection (deferred work, drain waiters). */
+  afterFlush: (cs: ConnState) => void = () => {};
+
+  constructor(private readonly native: NativeServer, private readonly highWaterMark: number) {}
+
+  get(id: number): ConnState | undefined {
+    return this.conns[id];
+  }
+
+  ensure(id: number): ConnState {
+    let cs = this.conns[id];
+    if (cs === undefined) this.conns[id] = cs = new ConnState(id);
+    return cs;
+  }
+
+  /** Every connection with state (for the request-timeout sweep). */
+  all(): readonly (ConnState | undefined)[] {
+    return this.conns;
+  }
+
+  /** The connection is gone: forget it (its replies answer into nothing). */
+  remove(id: number): ConnState | undefined {
+    const cs = this.conns[id];
+    if (cs === undefined) return undefined;
+    this.conns[id] = undefined;
+    cs.alive = false;
+    this.releaseCork(cs);
+    return cs;
+  }
+
+  enqueue(cs: ConnState, reply: Reply): void {
+    reply._cs = cs;
+    cs.queue.push(reply);
+  }
+
+  /** Bytes of a reply behind the head: they wait in it. */
+  hold(cs: ConnState, reply: Reply, bytes: Uint8Array): void {
+    (reply._chunks ??= []).push(bytes);
+    cs.held += bytes.length;
+  }
+
+  /** Room for `n` more bytes in the cork. */
+  ensureCork(cs: ConnState, n: number): void {
+    const need = cs.corkLen + n;
+    const c = cs.cork;
+    if (c !== null && need <= c.length) return;
+    const size = Math.max(CORK_SIZE, need, c === null ? 0 : 2 * c.length);
+    const next = size === CORK_SIZE && this.freeCorks.length > 0 ? (this.freeCorks.pop() as Buffer) : Buffer.allocUnsafeSlow(size);
+    if (c !== null) {
+      c.copy(next, 0, 0, cs.corkLen);
+      this.giveBack(c);
+    }
+    cs.cork = next;
+  }
+
+  /** Ready bytes at the end of the cork; a large chunk leaves now, behind it. */
+  append(cs: ConnState, bytes: Uint8Array): void {
+    if (bytes.length >= LARGE) {
+      this.sendNow(cs, bytes);
+      return;
+    }
+    if (bytes.length === 0) return;
+    this.ensureCork(cs, bytes.length);
+    (cs.cork as Buffer).set(bytes, cs.corkLen);
+    cs.corkLen += bytes.length;
+  }
+
+  /** Moves what is ready at the head of the queue into the cork. */
+  advance(cs: ConnState): void {
+    const q = cs.queue;
+    while (cs.head < q.length) {
+      const r = q[cs.head];
+      const chunks = r._chunks;
+      if (chunks !== null) {
+        r._chunks = null;
+        for (const c of chunks) {
+          cs.held -= c.length;
+          this.append(cs, c);
+        }
+      }
+      if (!r._done) break;
+      if (r._owed) {
+        r._owed = false;
+        cs.answered++;
+      }
+      if (r._close) cs.endAfter = true;
+      r._cs = null;
+      cs.head++;
+    }
+    if (cs.head === q.length) {
+      q.length = 0;
+      cs.head = 0;
+    }
+    this.markDirty(cs);
+  }
+
+  markDirty(cs: ConnState): void {
+    if (cs.dirty) return;
+    cs.dirty = true;
+    this.dirty.push(cs);
+    if (this.immediate === null) this.immediate = setImmediate(this.flushAll);
+  }
+
+  /**
+   * A batch scheduled work (its handlers may have queued immediates): the
+   * flush moves behind them, so what they answer leaves in this turn too.
+   */
+  requeueFlush(): void {
+    if (this.immediate !== null) clearImmediate(this.immediate);
+    this.immediate = setImmediate(this.flushAll);
+  }
+
+  /** The end of the turn: one write per dirty connection. */
+  readonly flushAll = (): void => {
+    this.immediate = null;
+    const list = this.dirty;
+    this.dirty = [];
+    for (const cs of list) {
+      cs.dirty = false;
+      this.flush(cs);
+    }
+    for (const cs of list) this.afterFlush(cs);
+  };
+
+  private flush(cs: ConnState): void {
+    if (!cs.alive) {
+      this.releaseCork(cs);
+      return;
+    }
+    if (cs.corkLen > 0 || cs.answered > 0) {
+      cs.queued = this.native.write(cs.id, cs.cork ?? EMPTY, cs.corkLen, undefined, cs.answered);
+      cs.answered = 0;
+    }
+    this.releaseCork(cs);
+    this.settleDrain(cs, cs.queued);
+    if (cs.endAfter) {
+      cs.endAfter = false;
+      this.native.end(cs.id);
+    }
+  }
+
+  /**
+   * Writes the cork and then `extra` now (a large chunk, by reference).  On
+   * the batch's own connection, the arena's bytes go first: they are older.
+   */
+  private sendNow(cs: ConnState, extra: Uint8Array): void {
+    if (!cs.alive) return;
+    const out = this.output;
+    if (out !== null && out.batchConn === cs.id) out.flushArena();
+    cs.queued = this.native.write(cs.id, cs.cork ?? EMPTY, cs.corkLen, extra, 0);
+    cs.corkLen = 0;
+  }
+
+  private releaseCork(cs: ConnState): void {
+    if (cs.cork !== null) this.giveBack(cs.cork);
+    cs.cork = null;
+    cs.corkLen = 0;
+  }
+
+  private giveBack(b: Buffer): void {
+    if (b.length === CORK_SIZE && this.freeCorks.length < MAX_FREE_CORKS) this.freeCorks.push(b);
+  }
+
+  /** Unsent bytes of a connection: the addon's, its cork's and its queue's. */
+  unsent(cs: ConnState): number {
+    return cs.queued + cs.corkLen + cs.held;
+  }
+
+  /** Resolves once the connection's output is below half the high-water mark. */
+  drained(cs: ConnState): Promise<void> {
+    if (!cs.alive || (cs.corkLen === 0 && cs.queued <= this.highWaterMark / 2)) return Promise.resolve();
+    return new Promise((resolve) => {
+      cs.drainWaiters.push(resolve);
+      this.markDirty(cs); // the flush checks the addon's queue and watches it
+    });
+  }
+
+  /** After a write: resolve drain waiters, or ask the addon to say when. */
+  settleDrain(cs: ConnState, queued: number): void {
+    if (cs.drainWaiters.length === 0) return;
+    if (!cs.alive || queued <= this.highWaterMark / 2) {
+      const ws = cs.drainWaiters;
+      cs.drainWaiters = [];
+      for (const w of ws) w();
+      return;
+    }
+    this.native.watchDrain(cs.id);
+  }
+}
+
+const EMPTY = Buffer.alloc(0);

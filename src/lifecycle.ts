@@ -1,0 +1,252 @@
+/**
+ * @module lifecycle
+ * One request's way from hooks to a decided reply: onRequest hooks,
+ * preHandler hooks, handler, (on a throw: onError hooks, then the error
+ * handler or the default JSON error).  It stays synchronous until something
+ * returns a thenable: `run` returns undefined when the reply is decided now,
+ * else a promise that settles once it is (the reply then reaches its
+ * connection through its sink, src/dispatcher.ts).
+ *
+ * Nothing a handler or hook does can throw out of here: a failure in the
+ * error path itself (an error object whose getters throw, a revoked Proxy)
+ * still ends in a 500.
+ */
+import { codes } from './errors';
+import { LOCK_NONE, LOCK_ON_ERROR, type Reply } from './reply';
+import type { Request } from './request';
+import { statusText } from './response';
+
+export type Handler = (req: Request<any>, res: Reply) => unknown;
+export type Hook = (req: Request<any>, res: Reply) => unknown;
+export type SendHook = (req: Request<any>, res: Reply, payload: string | Uint8Array) => unknown;
+export type ErrorHook = (req: Request<any>, res: Reply, err: unknown) => unknown;
+export type ErrorHandler = (err: unknown, req: Request<any>, res: Reply) => unknown;
+
+export interface Hooks {
+  onRequest: Hook[];
+  preHandler: Hook[];
+  onSend: SendHook[];
+  onResponse: Hook[];
+  onError: ErrorHook[];
+}
+
+export interface Route {
+  readonly id: number;
+  readonly method: string;
+  readonly path: string;
+  readonly handler: Handler;
+  /** Parameter names in path order ('*' for the wildcard), for req.params. */
+  readonly paramNames: readonly string[];
+  /** Response serializers compiled from the route's schema, by status. */
+  readonly serializers: Record<number, (v: unknown) => string> | null;
+  /** Resolved when the app starts; null when the route has none (the fast path). */
+  hooks: Hooks | null;
+  /** The last constant string answer and its bytes, valid for one Date value. */
+  cacheBody: string | undefined;
+  cacheBytes: Buffer | undefined;
+  cacheGen: number;
+}
+
+export function isThenable(v: unknown): v is PromiseLike<unknown> {
+  return v instanceof Promise || (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function');
+}
+
+/** A readable stream returned by a handler is streamed as the body. */
+export function isReadable(v: object): v is AsyncIterable<string | Uint8Array> {
+  return typeof (v as { pipe?: unknown }).pipe === 'function' &&
+    typeof (v as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+}
+
+/**
+ * Marks a request whose answer comes through `res` later (the sink delivers
+ * it).  A settled promise, not a never-settling one, which would keep every
+ * reaction attached to it forever.
+ */
+export const LATER: PromiseLike<unknown> = Promise.resolve();
+
+export interface LifecycleOptions {
+  debug: boolean;
+  errorHandler: ErrorHandler | null;
+}
+
+export class Lifecycle {
+  constructor(private readonly options: LifecycleOptions) {}
+
+  /**
+   * Runs hooks and handler; undefined when the reply is decided now, else a
+   * promise of it.  The sync case allocates nothing; the first thenable a
+   * hook returns hands the rest to `resume`.
+   */
+  run(req: Request, res: Reply, route: Route): PromiseLike<unknown> | undefined {
+    const h = route.hooks as Hooks;
+    try {
+      for (let stage = 0; stage < 2; stage++) {
+        const list = stage === 0 ? h.onRequest : h.preHandler;
+        for (let i = 0; i < list.length; i++) {
+          const r = list[i](req, res);
+          if (isThenable(r)) {
+            return this.resume(req, res, route, stage, i + 1, r).catch((err) => this.failAsync(req, res, route, err));
+          }
+          if (res._sent) return undefined; // a hook answered: the handler is skipped
+        }
+      }
+      return this.settle(req, res, route, route.handler(req, res));
+    } catch (err) {
+      return this.fail(req, res, route, err);
+    }
+  }
+
+  /** The rest of the hooks and the handler, after a hook returned a thenable. */
+  private async resume(req: Request, res: Reply, route: Route, stage: number, i: number, pending: PromiseLike<unknown>): Promise<unknown> {
+    await pending;
+    const h = route.hooks as Hooks;
+    for (; stage < 2; stage++, i = 0) {
+      const list = stage === 0 ? h.onRequest : h.preHandler;
+      for (; i < list.length; i++) {
+        if (res._sent) return undefined;
+        await list[i](req, res);
+      }
+    }
+    if (res._sent) return undefined;
+    return this.settle(req, res, route, route.handler(req, res));
+  }
+
+  /** Turns a handler's result into a decided reply (or a promise of one). */
+  settle(req: Request, res: Reply, route: Route, v: unknown): PromiseLike<unknown> | undefined {
+    if (isThenable(v)) {
+      return Promise.resolve(v).then(
+        (x) => this.settle(req, res, route, x),
+        (err) => this.failAsync(req, res, route, err),
+      );
+    }
+    if (res._sent) return res._streaming && !res._ended ? LATER : undefined;
+    if (v === undefined) return LATER; // nothing returned, nothing sent: the answer comes through res
+    if (v !== null && typeof v === 'object') {
+      // A returned Error is a thrown one; a returned stream is streamed.
+      if (v instanceof Error) return this.fail(req, res, route, v);
+      if (isReadable(v)) {
+        res.stream(v).catch(() => {}); // a failing stream closes the connection (reply.ts)
+        return LATER;
+      }
+    }
+    res.send(v);
+    return undefined;
+  }
+
+  /** A handler or hook threw: onError hooks, then the error handler. */
+  fail(req: Request, res: Reply, route: Route, err: unknown): PromiseLike<unknown> | undefined {
+    const h = route.hooks;
+    if (h !== null && h.onError.length) return this.failAsync(req, res, route, err);
+    return this.handleError(req, res, err);
+  }
+
+  async failAsync(req: Request, res: Reply, route: Route, err: unknown): Promise<unknown> {
+    const h = route.hooks;
+    if (h !== null && h.onError.length) {
+      // onError hooks observe; they cannot answer (the reply is locked while they run).
+      const lock = res._lock;
+      res._lock = LOCK_ON_ERROR;
+      try {
+        for (const hook of h.onError) {
+          try {
+            await hook(req, res, err);
+          } catch {
+            // an onError hook cannot change the response
+          }
+        }
+      } finally {
+        res._lock = lock;
+      }
+    }
+    return this.handleError(req, res, err);
+  }
+
+  private handleError(req: Request, res: Reply, err: unknown): PromiseLike<unknown> | undefined {
+    if (res._sent) {
+      // Too late for an error response: a started stream is cut instead.
+      if (res._streaming && !res._ended) res._abortStream();
+      return undefined;
+    }
+    res._reset();
+    const eh = this.options.errorHandler;
+    if (eh !== null) {
+      try {
+        const v = eh(err, req, res);
+        if (isThenable(v)) {
+          return Promise.resolve(v).then(
+            (x) => this.settleError(res, x, err),
+            (e2) => this.settleError(res, undefined, e2),
+          );
+        }
+        return this.settleError(res, v, err);
+      } catch (e2) {
+        return this.settleError(res, undefined, e2);
+      }
+    }
+    this.defaultError(res, err);
+    return undefined;
+  }
+
+  private settleError(res: Reply, v: unknown, err: unknown): undefined {
+    if (res._sent) return undefined;
+    if (v !== undefined && !(v instanceof Error)) {
+      try {
+        res.send(v);
+        return undefined;
+      } catch {
+        // fall through to the default answer
+      }
+    }
+    this.defaultError(res, v instanceof Error ? v : err);
+    return undefined;
+  }
+
+  /**
+   * JSON { statusCode, code?, error, message }.  `code` only when it is
+   * salvo's (from the registry) or the error chose a 4xx status: an
+   * arbitrary code (ENOENT, a database's 23505) says how the service is
+   * built, and 5xx internals stay hidden unless debug.
+   */
+  defaultError(res: Reply, err: unknown): void {
+    const info = readError(err);
+    const s = info.status;
+    const body: Record<string, unknown> = { statusCode: s };
+    if (info.code !== undefined && (s < 500 || Object.prototype.hasOwnProperty.call(codes, info.code) || this.options.debug)) body.code = info.code;
+    body.error = statusText(s);
+    body.message = (s < 500 || this.options.debug) && info.message !== undefined ? info.message : statusText(s);
+    if (this.options.debug && info.stack !== undefined) body.stack = info.stack;
+    res._reset();
+    res._lock = LOCK_NONE;
+    res._status = s;
+    res._json = true;
+    res.send(body);
+  }
+}
+
+interface ErrorInfo {
+  status: number;
+  code: string | undefined;
+  message: string | undefined;
+  stack: string | undefined;
+}
+
+/** The parts of a thrown value the answer may use; a hostile value gives a plain 500. */
+function readError(err: unknown): ErrorInfo {
+  const info: ErrorInfo = { status: 500, code: undefined, message: undefined, stack: undefined };
+  if (err === null || (typeof err !== 'object' && typeof err !== 'function')) return info;
+  try {
+    const e = err as { statusCode?: unknown; code?: unknown; message?: unknown; stack?: unknown };
+    const sc = e.statusCode;
+    if (typeof sc === 'number' && Number.isInteger(sc) && sc >= 400 && sc <= 599) info.status = sc;
+    const code = e.code;
+    if (typeof code === 'string') info.code = code;
+    const message = e.message;
+    if (typeof message === 'string') info.message = message;
+    const stack = e.stack;
+    if (typeof stack === 'string') info.stack = stack;
+  } catch {
+    return { status: 500, code: undefined, message: undefined, stack: undefined };
+  }
+  return info;
+}
+

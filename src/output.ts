@@ -1,0 +1,327 @@
+/**
+ * @module output
+ * Where a decided answer's bytes go, and how they get there.
+ *
+ * Owns the output arena (`out`, shared with the addon, one per server) and
+ * the serialization of a decided reply into one of three targets:
+ *  - ARENA: the batch's own connection, when nothing of it is queued: bytes
+ *    at out[cursor]; the addon writes out[0, cursor) once dispatch returns.
+ *    Only the batch's connection ever writes here, and only during its batch.
+ *  - CORK: a connection's cork (src/conn-queue.ts), for the reply at the head
+ *    of its queue: bytes ready to leave with the connection's one write of
+ *    this turn.
+ *  - SLOT: a reply behind the head: its bytes wait in the reply (`_chunks`).
+ * So bytes for one connection never land in a buffer that holds another
+ * connection's output (the arena belongs to the batch's connection).
+ *
+ * Serialization never runs user code between `reserve` and `commit`: a
+ * body's JSON (which may call toJSON) is made first, in `payload`.
+ */
+import { SalvoError, codes, type ErrorCode } from './errors';
+import type { ConnQueues, ConnState } from './conn-queue';
+import type { NativeServer } from './native';
+import type { Reply } from './reply';
+import type { Request } from './request';
+import type { Route } from './lifecycle';
+import {
+  CONN_CLOSE, CONN_DEFAULT, CONN_KEEP_ALIVE, DateCache, JSON_TYPE, OCTETS, TEXT, headBound,
+  statusText, writeBytes, writeHead, writeText,
+} from './response';
+
+export const HEAD_ID = 2;
+/** Byte bodies and chunks at least this large travel by reference, not copied. */
+export const LARGE = 64 * 1024;
+
+const ARENA = 0;
+const CORK = 1;
+const SLOT = 2;
+
+export class Output {
+  readonly out: Buffer;
+  /** Bytes of `out` the current batch has written. */
+  cursor = 0;
+  /** The batch's connection (-1 between batches). */
+  batchConn = -1;
+  /** The answer just written to the arena ends the connection. */
+  closeAfter = false;
+  /** Bytes the batch has produced for its connection (arena, and what left early). */
+  written = 0;
+
+  private mode = ARENA;
+  private cs: ConnState | null = null;
+  private reply: Reply | null = null;
+  private scratch = Buffer.allocUnsafeSlow(16 * 1024);
+  /** Where `reserve` put the bytes: out, a cork, or the scratch. */
+  private t: Buffer;
+
+  /** What `payload` decided, kept in fields so a response allocates no tuple. */
+  pStatus = 200;
+  pType: string | null = null;
+  pBody: string | Uint8Array | null = null;
+
+  constructor(
+    private readonly native: NativeServer,
+    private readonly queues: ConnQueues,
+    readonly date: DateCache,
+    private readonly debug: boolean,
+  ) {
+    this.out = Buffer.from(native.out.buffer, native.out.byteOffset, native.out.byteLength);
+    this.t = this.out;
+  }
+
+  // ---- targets ---------------------------------------------------------------
+
+  /** The next answer goes to the arena (the batch's idle connection). */
+  toArena(): void {
+    this.mode = ARENA;
+    this.cs = null;
+    this.reply = null;
+  }
+
+  /** The next answer is `reply`'s, on `cs`: the cork if it heads the queue, else the reply's slot. */
+  toConn(cs: ConnState, reply: Reply): void {
+    this.mode = cs.queue[cs.head] === reply ? CORK : SLOT;
+    this.cs = cs;
+    this.reply = reply;
+  }
+
+  /** Room for `bound` bytes in the target; returns where they start in `this.t`. */
+  private reserve(bound: number): number {
+    if (this.mode === CORK) {
+      const cs = this.cs as ConnState;
+      this.queues.ensureCork(cs, bound);
+      this.t = cs.cork as Buffer;
+      return cs.corkLen;
+    }
+    if (this.mode === SLOT) {
+      if (this.scratch.length < bound) this.scratch = Buffer.allocUnsafeSlow(Math.max(bound, 2 * this.scratch.length));
+      this.t = this.scratch;
+      return 0;
+    }
+    const out = this.out;
+    if (this.cursor + bound <= out.length) {
+      this.t = out;
+      return this.cursor;
+    }
+    // The arena is full: what the batch has so far leaves now, in order.
+    if (this.cursor > 0) this.flushArena();
+    if (bound <= out.length) {
+      this.t = out;
+      return 0;
+    }
+    // Larger than the arena: serialized apart and written at once.
+    if (this.scratch.length < bound) this.scratch = Buffer.allocUnsafeSlow(bound);
+    this.t = this.scratch;
+    return 0;
+  }
+
+  private commit(start: number, end: number): void {
+    const t = this.t;
+    if (this.mode === CORK) {
+      (this.cs as ConnState).corkLen = end;
+    } else if (this.mode === SLOT) {
+      this.queues.hold(this.cs as ConnState, this.reply as Reply, Buffer.from(t.subarray(start, end)));
+    } else if (t === this.out) {
+      this.written += end - start;
+      this.cursor = end;
+    } else {
+      this.written += end;
+      this.native.write(this.batchConn, t, end, undefined, 0);
+    }
+  }
+
+  /** Ready-made bytes (a cached answer, a large body): by reference when large. */
+  private place(bytes: Uint8Array): void {
+    if (this.mode === CORK) {
+      this.queues.append(this.cs as ConnState, bytes);
+    } else if (this.mode === SLOT) {
+      this.queues.hold(this.cs as ConnState, this.reply as Reply, bytes);
+    } else if (bytes.length >= LARGE || this.cursor + bytes.length > this.out.length) {
+      this.written += bytes.length;
+      this.native.write(this.batchConn, this.out, this.cursor, bytes, 0);
+      this.cursor = 0;
+    } else {
+      this.written += bytes.length;
+      this.out.set(bytes, this.cursor);
+      this.cursor += bytes.length;
+    }
+  }
+
+  /** Writes out[0, cursor) now (before bytes that must follow it on the batch's connection). */
+  flushArena(): void {
+    if (this.cursor === 0 || this.batchConn < 0) return;
+    this.native.write(this.batchConn, this.out, this.cursor, undefined, 0);
+    this.cursor = 0;
+  }
+
+  private markClose(): void {
+    if (this.mode === ARENA) this.closeAfter = true;
+    else (this.reply as Reply)._close = true;
+  }
+
+  // ---- serialization ---------------------------------------------------------
+
+  connMode(req: Request, keep: boolean): number {
+    return keep ? (req._minor === 0 ? CONN_KEEP_ALIVE : CONN_DEFAULT) : CONN_CLOSE;
+  }
+
+  /** Writes a decided reply whose value is `value` into the chosen target. */
+  respond(req: Request, res: Reply, value: unknown, route: Route, keep: boolean): void {
+    if (typeof value === 'string' && keep && res._plain && req._minor === 1 && req._methodId !== HEAD_ID) {
+      // Hot path: the same string as last time (hello world) is copied as bytes.
+      if (route.cacheBody === value && route.cacheGen === this.date.gen && route.cacheBytes !== undefined) {
+        this.place(route.cacheBytes);
+        return;
+      }
+      const start = this.reserve(headBound(TEXT, 0) + 3 * value.length);
+      const t = this.t;
+      const end = writeText(t, start, 200, TEXT, value, CONN_DEFAULT, this.date, false, '');
+      route.cacheBody = value;
+      route.cacheBytes = Buffer.from(t.subarray(start, end));
+      route.cacheGen = this.date.gen;
+      this.commit(start, end);
+      return;
+    }
+    this.payload(res, value, route);
+    this.write(req, this.pStatus, this.pType, this.pBody, res._headers, this.connMode(req, keep));
+    if (!keep) this.markClose();
+  }
+
+  /** A decided status, type and body (from `payload`, possibly changed by onSend hooks). */
+  write(req: Request, status: number, type: string | null, payload: string | Uint8Array | null, extra: string, conn: number): void {
+    const head = req._methodId === HEAD_ID;
+    if (status === 405 && req._allow !== '') extra += 'Allow: ' + req._allow + '\r\n';
+    // 1xx, 204 and 304 carry no body, and 1xx/204 no Content-Length (RFC 9110 8.6, 15.3.5, 15.4.5).
+    if (payload === null || status < 200 || status === 204 || status === 304) {
+      const start = this.reserve(headBound(type ?? '', extra.length));
+      this.commit(start, writeHead(this.t, start, status, type, -1, conn, this.date, extra));
+    } else if (typeof payload === 'string') {
+      const start = this.reserve(headBound(type ?? '', extra.length) + 3 * payload.length);
+      this.commit(start, writeText(this.t, start, status, type ?? TEXT, payload, conn, this.date, head, extra));
+    } else if (payload.length >= LARGE && !head) {
+      // The head is written, the body goes by reference (no copy).
+      const start = this.reserve(headBound(type ?? '', extra.length));
+      this.commit(start, writeHead(this.t, start, status, type ?? OCTETS, payload.length, conn, this.date, extra));
+      this.place(payload);
+    } else {
+      const start = this.reserve(headBound(type ?? '', extra.length) + payload.length);
+      this.commit(start, writeBytes(this.t, start, status, type ?? OCTETS, payload, conn, this.date, head, extra));
+    }
+    if (conn === CONN_CLOSE) this.markClose();
+  }
+
+  /** The head of a streamed reply (chunked on HTTP/1.1, close-delimited on 1.0). */
+  writeStreamHead(res: Reply, conn: number, chunked: boolean): void {
+    const type = res._type ?? TEXT;
+    const extra = res._headers + (chunked ? 'Transfer-Encoding: chunked\r\n' : '');
+    const start = this.reserve(headBound(type, extra.length));
+    this.commit(start, writeHead(this.t, start, res._status, type, -1, conn, this.date, extra));
+  }
+
+  /** A canned answer for a protocol error found by the parser: then the connection closes. */
+  protocolError(status: number): void {
+    const code = PROTOCOL_CODES[status] ?? 'SALVO_ERR_BAD_REQUEST';
+    const body = JSON.stringify({ statusCode: status, code, error: statusText(status), message: codes[code].message.replace('%s', '').trim() });
+    const start = this.reserve(headBound(JSON_TYPE, 0) + body.length);
+    this.commit(start, writeText(this.t, start, status, JSON_TYPE, body, CONN_CLOSE, this.date, false, ''));
+    this.markClose();
+  }
+
+  /** Sets pStatus, pType and pBody (null: no body) for a reply's value. */
+  payload(res: Reply, value: unknown, route: Route): void {
+    const status = res._status;
+    this.pStatus = status;
+    this.pType = res._type;
+    if (res._json) {
+      // res.json(): JSON whatever the value (a string becomes a JSON string).
+      this.json(res, value === undefined ? null : value, route);
+      return;
+    }
+    if (typeof value === 'string') {
+      this.pType = res._type ?? TEXT;
+      this.pBody = value;
+      return;
+    }
+    if (value instanceof Uint8Array) {
+      this.pType = res._type ?? OCTETS;
+      this.pBody = value;
+      return;
+    }
+    if (value === null) {
+      if (status === 200) this.pStatus = 204;
+      this.pBody = null;
+      return;
+    }
+    if (typeof value === 'object') {
+      if (!isJsonable(value)) {
+        this.internalError(new SalvoError('SALVO_ERR_RESPONSE_TYPE', describe(value)));
+        return;
+      }
+      this.json(res, value, route);
+      return;
+    }
+    if (value === undefined) {
+      this.pType = res._type ?? TEXT;
+      this.pBody = '';
+      return;
+    }
+    // number, boolean, bigint, symbol, function: not a body
+    this.internalError(new SalvoError('SALVO_ERR_RESPONSE_TYPE', typeof value));
+  }
+
+  private json(res: Reply, value: unknown, route: Route): void {
+    try {
+      const ser = route.serializers !== null ? route.serializers[res._status] : undefined;
+      this.pBody = ser !== undefined ? ser(value) : JSON.stringify(value) ?? 'null';
+      this.pType = res._type ?? JSON_TYPE;
+    } catch (err) {
+      this.internalError(err);
+    }
+  }
+
+  /** A value that cannot be serialized answers 500 SALVO_ERR_RESPONSE_TYPE. */
+  private internalError(err: unknown): void {
+    this.pStatus = 500;
+    this.pType = JSON_TYPE;
+    let message = statusText(500);
+    if (this.debug) {
+      try {
+        message = String((err as Error).message);
+      } catch {
+        // a hostile error object: keep the reason phrase
+      }
+    }
+    this.pBody = JSON.stringify({ statusCode: 500, code: 'SALVO_ERR_RESPONSE_TYPE', error: statusText(500), message });
+  }
+}
+
+/**
+ * Objects JSON can say what they are: plain objects and arrays, class
+ * instances (their own fields), and anything with toJSON (Date, Buffer's
+ * JSON form aside).  Map, Set, RegExp and friends would all become "{}":
+ * they are a mistake, answered 500 rather than sent wrong.
+ */
+function isJsonable(v: object): boolean {
+  if (Array.isArray(v)) return true;
+  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return true;
+  return !(v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet ||
+    v instanceof RegExp || v instanceof Promise || v instanceof Error || ArrayBuffer.isView(v) || v instanceof ArrayBuffer);
+}
+
+function describe(v: object): string {
+  try {
+    return Object.prototype.toString.call(v).slice(8, -1);
+  } catch {
+    return 'object';
+  }
+}
+
+const PROTOCOL_CODES: Record<number, ErrorCode> = {
+  400: 'SALVO_ERR_BAD_REQUEST',
+  413: 'SALVO_ERR_BODY_TOO_LARGE',
+  414: 'SALVO_ERR_URI_TOO_LONG',
+  417: 'SALVO_ERR_EXPECTATION_FAILED',
+  431: 'SALVO_ERR_HEADERS_TOO_LARGE',
+  501: 'SALVO_ERR_NOT_IMPLEMENTED',
+  505: 'SALVO_ERR_HTTP_VERSION',
+};
