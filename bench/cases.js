@@ -10,7 +10,11 @@
 //     request: { method, headers, body },  // optional, for the sanity check (defaults: GET, no body)
 //     expect:  { status: 200, body: 'Hello world!' },
 //     loads:   { pipelined: pipelined(), plain: plain() },  // one wrk run each, in this order
-//     refs:    { node: 'node-http', ceiling: 'ceiling' }     // optional: cases the ratios divide by
+//     refs:    { node: 'node-http', ceiling: 'ceiling' },    // optional: cases the ratios divide by
+//     report:  true,                       // optional: the server prints GC/counter reports per mode
+//     costOf:  'salvo',                    // optional: print ns per request over that case
+//     route:   'hello',                    // optional: row of the same-route table (salvo vs its peers)
+//     short:   true                        // optional: second tier, measured BENCH_SHORT_DURATION s
 //   }
 //
 // A POST case would use request: { method: 'POST', body } and
@@ -32,24 +36,70 @@ const plain = () => ({ flags: [], scriptArgs: [] })
 
 const HELLO = { status: 200, body: 'Hello world!' }
 const helloLoads = () => ({ pipelined: pipelined(), plain: plain() })
+const JSON_HELLO = { status: 200, body: '{"message":"Hello, World!"}' }
+// The streaming route: 100 chunks of 'chunk i\n' (chunked transfer coding).
+const STREAM = { status: 200, body: Array.from({ length: 100 }, (_, i) => 'chunk ' + i + '\n').join('') }
 
 // The POST case sends a 1 KiB body with every request.
 const KIB = 'x'.repeat(1024)
 
+const SALVO = 'servers/salvo.js'
+const NODE = 'servers/node-http.js'
+const FASTIFY = 'servers/fastify.js'
+
+// The three hello routes (same handler shapes in every server): sync, async
+// (an already-settled promise), setImmediate (settles on a later loop turn).
+// Each peer case's "vs node" divides by node:http on the same route.
+const refsFor = (node) => ({ node, ceiling: 'ceiling' })
+
 const CASES = [
   // report: the server prints GC/counter reports (servers/gc-report.js) per mode.
-  { name: 'salvo', server: 'servers/salvo.js', path: '/', expect: HELLO, loads: helloLoads(), report: true },
+  { name: 'salvo', server: SALVO, path: '/', expect: HELLO, loads: helloLoads(), report: true, route: 'hello' },
+  {
+    name: 'salvo-async',
+    server: SALVO,
+    path: '/async',
+    expect: HELLO,
+    loads: helloLoads(),
+    report: true,
+    refs: refsFor('node-http-async'),
+    costOf: 'salvo',
+    route: 'async hello',
+    short: true
+  },
+  {
+    name: 'salvo-immediate',
+    server: SALVO,
+    path: '/immediate',
+    expect: HELLO,
+    loads: helloLoads(),
+    report: true,
+    refs: refsFor('node-http-immediate'),
+    costOf: 'salvo',
+    route: 'setImmediate hello',
+    short: true
+  },
   {
     name: 'salvo-json',
-    server: 'servers/salvo.js',
+    server: SALVO,
     path: '/json',
-    expect: { status: 200, body: '{"message":"Hello, World!"}' },
+    expect: JSON_HELLO,
     loads: { pipelined: pipelined() },
     report: true
   },
   {
+    name: 'salvo-async-json',
+    server: SALVO,
+    path: '/async-json',
+    expect: JSON_HELLO,
+    loads: { pipelined: pipelined() },
+    report: true,
+    costOf: 'salvo-json',
+    short: true
+  },
+  {
     name: 'salvo-param',
-    server: 'servers/salvo.js',
+    server: SALVO,
     path: '/user/42?q=abc',
     expect: { status: 200, body: 'user 42 abc' },
     loads: { pipelined: pipelined() },
@@ -58,7 +108,7 @@ const CASES = [
   },
   {
     name: 'salvo-hook',
-    server: 'servers/salvo.js',
+    server: SALVO,
     path: '/hook',
     expect: HELLO,
     loads: { pipelined: pipelined() },
@@ -67,22 +117,84 @@ const CASES = [
   },
   {
     name: 'salvo-post',
-    server: 'servers/salvo.js',
+    server: SALVO,
     path: '/upload',
     request: { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: KIB },
     expect: { status: 200, body: '1024' },
     loads: { pipelined: pipelined(DEPTH, 'POST', KIB) },
     report: true
   },
-  { name: 'node-http', server: 'servers/node-http.js', path: '/', expect: HELLO, loads: helloLoads() },
-  { name: 'fastify', server: 'servers/fastify.js', path: '/', expect: HELLO, loads: helloLoads() },
+  {
+    name: 'salvo-stream',
+    server: SALVO,
+    path: '/stream',
+    expect: STREAM,
+    loads: helloLoads(),
+    report: true,
+    refs: { node: 'node-http-stream' },
+    route: 'stream 100 chunks',
+    short: true
+  },
+  { name: 'node-http', server: NODE, path: '/', expect: HELLO, loads: helloLoads(), route: 'hello' },
+  {
+    name: 'node-http-async',
+    server: NODE,
+    path: '/async',
+    expect: HELLO,
+    loads: helloLoads(),
+    refs: refsFor('node-http-async'),
+    route: 'async hello',
+    short: true
+  },
+  {
+    name: 'node-http-immediate',
+    server: NODE,
+    path: '/immediate',
+    expect: HELLO,
+    loads: helloLoads(),
+    refs: refsFor('node-http-immediate'),
+    route: 'setImmediate hello',
+    short: true
+  },
+  {
+    name: 'node-http-stream',
+    server: NODE,
+    path: '/stream',
+    expect: STREAM,
+    loads: helloLoads(),
+    refs: { node: 'node-http-stream' },
+    route: 'stream 100 chunks',
+    short: true
+  },
+  { name: 'fastify', server: FASTIFY, path: '/', expect: HELLO, loads: helloLoads(), route: 'hello' },
+  {
+    name: 'fastify-async',
+    server: FASTIFY,
+    path: '/async',
+    expect: HELLO,
+    loads: helloLoads(),
+    refs: refsFor('node-http-async'),
+    route: 'async hello',
+    short: true
+  },
+  {
+    name: 'fastify-immediate',
+    server: FASTIFY,
+    path: '/immediate',
+    expect: HELLO,
+    loads: helloLoads(),
+    refs: refsFor('node-http-immediate'),
+    route: 'setImmediate hello',
+    short: true
+  },
   {
     name: 'ceiling',
     server: '.build/ceiling',
     build: 'ceiling/ceiling.c',
     path: '/',
     expect: HELLO,
-    loads: helloLoads()
+    loads: helloLoads(),
+    route: 'hello'
   }
 ]
 

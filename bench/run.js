@@ -1,9 +1,11 @@
 'use strict'
 // End-to-end benchmark: salvo and its peers under wrk, pipelined and plain.
 //
-//   npm run bench                          3 rounds x 10 s per run
+//   npm run bench                          3 rounds x 10 s per run (second-tier cases: 5 s)
+//   BENCH_FULL=1 npm run bench             every case 10 s
 //   BENCH_DURATION=3 BENCH_ROUNDS=1 npm run bench
 //   BENCH_ONLY=salvo,ceiling npm run bench
+//   BENCH_ONLY='salvo*,node-http*' npm run bench
 //
 // Server pinned to CPU 0, wrk to CPU 1: the question is what one core can
 // serve, and the load tool must never compete with the server for it. Each
@@ -21,6 +23,7 @@ const { check } = require('./lib/check')
 const { runWrk, flags } = require('./lib/wrk')
 const { machine } = require('./lib/machine')
 const { summarize, print } = require('./lib/report')
+const bar = require('./lib/bar')
 const cpu = require('./lib/cpu')
 
 const RESULTS = path.join(__dirname, 'results', 'latest.json')
@@ -45,9 +48,17 @@ function serverArgv (c) {
   return file.endsWith('.js') ? [process.execPath, ...(c.nodeArgs || []), file] : [file]
 }
 
+/** Seconds per measured run of a case: second-tier cases (c.short) run shorter unless BENCH_FULL. */
+const durationOf = (c, config) => c.short ? config.shortDuration : config.duration
+
+/** Rough wall time of the whole run: warm-up, the measured runs, ~1.5 s to start, check and stop. */
+const estimateSeconds = (cases, config) => config.rounds *
+  cases.reduce((sum, c) => sum + config.warmup + 1.5 + Object.keys(c.loads).length * durationOf(c, config), 0)
+
 /** One round of one case: start, check, warm up, measure each load, check again, stop. */
 async function measure (c, round, config, tools, log) {
   const out = { round, runs: {}, check: null, server: null, failed: null }
+  const seconds = durationOf(c, config)
   let server = null
   try {
     const port = await freePort()
@@ -63,7 +74,8 @@ async function measure (c, round, config, tools, log) {
       // so the warm-up and the other mode are not in this mode's report.
       if (c.report) server.child.kill('SIGUSR2')
       const [t0, p0] = [cpu.sample(), cpu.processTicks(server.child.pid)]
-      const result = await runWrk(tools, load, { ...opts, seconds: config.duration })
+      const result = await runWrk(tools, load, { ...opts, seconds })
+      result.seconds = seconds
       const [t1, p1] = [cpu.sample(), cpu.processTicks(server.child.pid)]
       result.cpu = tools.pin.taskset ? cpuShares(t0, t1, p1 - p0, config) : null // unpinned: no fixed CPUs
       result.flags = flags(result, before.responseBytes)
@@ -111,8 +123,25 @@ async function main () {
   console.log(`CPU busy before start: ${info.busyBefore.map((x, i) => `cpu${i} ${pct(x)}`).join(', ')}`)
   if (info.busyBefore.some((x) => x > 0.1)) console.warn('warning: other processes are using the CPUs; expect noise')
 
+  const est = estimateSeconds(cases, config)
+  console.log(`${cases.length} case(s), ${config.rounds} round(s) x ${config.duration} s per run` +
+    (config.shortDuration !== config.duration && cases.some((c) => c.short) ? ` (second tier: ${config.shortDuration} s; BENCH_FULL=1 for ${config.duration} s)` : '') +
+    `: about ${Math.ceil(est / 60)} min`)
+
   const modes = [...new Set(cases.flatMap((c) => Object.keys(c.loads)))]
-  const results = cases.map((c) => ({ name: c.name, refs: c.refs, costOf: c.costOf, runs: {}, checks: [], reports: [] }))
+  const results = cases.map((c) => ({
+    name: c.name,
+    refs: c.refs,
+    costOf: c.costOf,
+    route: c.route,
+    impl: path.basename(c.server).replace(/\.js$/, ''),
+    short: Boolean(c.short),
+    path: c.path,
+    seconds: durationOf(c, config),
+    runs: {},
+    checks: [],
+    reports: []
+  }))
   for (let round = 1; round <= config.rounds; round++) {
     console.log(`round ${round}/${config.rounds}`)
     for (let i = 0; i < cases.length; i++) {
@@ -142,13 +171,15 @@ async function main () {
 
   summarize(results, modes, DEFAULT_REFS)
   const refLabels = [...new Set(cases.flatMap((c) => Object.keys(c.refs || DEFAULT_REFS)))]
-  const meta = { rounds: config.rounds, duration: config.duration, connections: config.connections, depth: DEPTH }
+  const meta = { rounds: config.rounds, duration: config.duration, shortDuration: config.shortDuration, connections: config.connections, depth: DEPTH }
   const { text, problems } = print(results, modes, refLabels, meta)
   console.log('\n' + text)
+  const barItems = bar.evaluate(results)
+  console.log(bar.text(barItems) + '\n')
   console.log(`load average after: ${info.loadAfter.map((x) => x.toFixed(2)).join(' ')}`)
 
   fs.mkdirSync(path.dirname(RESULTS), { recursive: true })
-  const json = { date: new Date().toISOString(), machine: info, pinned: Boolean(pin.taskset), config: { ...config, depth: DEPTH }, results }
+  const json = { date: new Date().toISOString(), machine: info, pinned: Boolean(pin.taskset), config: { ...config, depth: DEPTH }, bar: barItems, results }
   fs.writeFileSync(RESULTS, JSON.stringify(json, null, 2) + '\n')
   console.log(`wrote ${path.relative(process.cwd(), RESULTS)}`)
   // Non-zero when any run failed or was flagged, so scripts cannot miss it.

@@ -69,22 +69,16 @@ void Server::Park(Conn* c) {
   pool_.Release(&c->slab);
 }
 
-/* Before a read: a slab to read into, with any parked bytes back in front. */
-void Server::Unpark(Conn* c) {
-  if (c->slab) return;
-  c->slab = pool_.Acquire(std::max(SlabPool::kSlabSize, c->need));
-  if (!c->slab) return;
-  c->len = 0;
-  if (c->parked) {
-    memcpy(c->slab->data, c->parked, c->parked_len);
+void Server::OnRead(Conn* c, ssize_t nread) {
+  // The bytes landed in the landing slab (see ResumeRead): it becomes this connection's.
+  if (nread > 0 && !c->slab) {
+    c->slab = landing_;
+    landing_ = nullptr;
     c->len = c->parked_len;
     free(c->parked);
     c->parked = nullptr;
     c->parked_len = 0;
   }
-}
-
-void Server::OnRead(Conn* c, ssize_t nread) {
   if (nread < 0) {
     /* EOF: a client may half-close after its last request; answer what is
      * in flight, then close (as node:http does with allowHalfOpen false). */

@@ -100,6 +100,7 @@ Server::Server(const Napi::CallbackInfo& info)
 }
 
 Server::~Server() {
+  pool_.Release(&landing_);
   delete[] fields_;
   delete async_;
 }
@@ -160,13 +161,25 @@ void Server::ResumeRead(Conn* c) {
       reinterpret_cast<uv_stream_t*>(&c->tcp),
       [](uv_handle_t* h, size_t, uv_buf_t* buf) {
         Conn* c = static_cast<Conn*>(h->data);
-        c->server->Unpark(c);
-        if (!c->slab) {  // no memory: libuv reports ENOBUFS and we close
+        Server* srv = c->server;
+        Slab* into = c->slab;
+        size_t at = c->len;
+        if (!into) {
+          /* No slab (idle, or a short partial request parked off-slab): read
+           * into the server's landing slab, parked bytes first; OnRead hands
+           * it over only if bytes arrived.  A read that brings only EOF
+           * (10k idle clients leaving) takes no slab. */
+          if (!srv->landing_) srv->landing_ = srv->pool_.Acquire();
+          into = srv->landing_;
+          at = c->parked_len;
+          if (into && c->parked) memcpy(into->data, c->parked, c->parked_len);
+        }
+        if (!into) {  // no memory: libuv reports ENOBUFS and we close
           *buf = uv_buf_init(nullptr, 0);
           return;
         }
-        buf->base = c->slab->data + c->len;
-        buf->len = c->slab->cap - c->len;
+        buf->base = into->data + at;
+        buf->len = static_cast<unsigned>(into->cap - at);
       },
       [](uv_stream_t* s, ssize_t nread, const uv_buf_t*) {
         Conn* c = static_cast<Conn*>(s->data);
@@ -502,7 +515,8 @@ Napi::Value Server::GetStats(const Napi::CallbackInfo& info) {
   o.Set("requests", stats.requests);
   o.Set("accepted", stats.accepted);
   o.Set("connections", static_cast<double>(conns_.count()));
-  o.Set("slabs", static_cast<double>(pool_.live()));
+  // Slabs held by connections (the landing slab is the server's own).
+  o.Set("slabs", static_cast<double>(pool_.live() - (landing_ ? 1 : 0)));
   return o;
 }
 

@@ -74,7 +74,6 @@ class Server : public Napi::ObjectWrap<Server> {
   void CloseConn(Conn* c);
   void ReleaseSlab(Conn* c);
   void Park(Conn* c);
-  void Unpark(Conn* c);
   void ResumeRead(Conn* c);
   const Limits& limits() const { return limits_; }
 
@@ -125,6 +124,9 @@ class Server : public Napi::ObjectWrap<Server> {
   IdTable<Conn> conns_;
   NapiBacking backing_;  // before pool_: the pool frees through it
   SlabPool pool_;
+  /* Where a connection with nothing pending reads (libuv calls alloc then
+   * read for one stream at a time): handed to it only when bytes arrive. */
+  Slab* landing_ = nullptr;
   Routes routes_;
 
   Napi::FunctionReference dispatch_, on_close_, on_closed_, on_drain_, on_peer_end_, on_virtual_write_;

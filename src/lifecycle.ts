@@ -12,7 +12,7 @@
  * still ends in a 500.
  */
 import { codes } from './errors';
-import { LOCK_NONE, LOCK_ON_ERROR, type Reply } from './reply';
+import { isReadable, LOCK_NONE, LOCK_ON_ERROR, type Reply } from './reply';
 import type { Request } from './request';
 import { statusText } from './response';
 
@@ -51,11 +51,7 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v instanceof Promise || (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function');
 }
 
-/** A readable stream returned by a handler is streamed as the body. */
-export function isReadable(v: object): v is AsyncIterable<string | Uint8Array> {
-  return typeof (v as { pipe?: unknown }).pipe === 'function' &&
-    typeof (v as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
-}
+export { isReadable };
 
 /**
  * Marks a request whose answer comes through `res` later (the sink delivers

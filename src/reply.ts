@@ -33,6 +33,12 @@ export interface ReplySink {
   abort(res: Reply): void;
 }
 
+/** A readable stream (node's or any with pipe + async iteration): sent as a streamed body. */
+export function isReadable(v: object): v is AsyncIterable<string | Uint8Array> {
+  return typeof (v as { pipe?: unknown }).pipe === 'function' &&
+    typeof (v as { [Symbol.asyncIterator]?: unknown })[Symbol.asyncIterator] === 'function';
+}
+
 /** `_lock`: who may answer.  onError hooks observe an error; they cannot answer. */
 export const LOCK_NONE = 0;
 export const LOCK_ON_ERROR = 1;
@@ -158,6 +164,11 @@ export class Reply {
 
   send(body?: unknown): void {
     this._assertOpen();
+    if (body !== null && typeof body === 'object' && isReadable(body)) {
+      // A stream is streamed, not serialized (a failing one closes the connection).
+      this.stream(body).catch(() => {});
+      return;
+    }
     this._sent = true;
     this._body = body;
     if (this._sink !== null) this._sink.sent(this);

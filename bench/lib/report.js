@@ -9,9 +9,9 @@ function median (xs) {
   return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2
 }
 
-const num = (x) => x === null ? '-' : Math.round(x).toLocaleString('en-US')
+const num = (x) => x === null || x === undefined ? '-' : Math.round(x).toLocaleString('en-US')
 const fmt = (x, d) => x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d)
-const times = (x) => x === null ? '-' : x.toFixed(2) + 'x'
+const times = (x) => x === null || x === undefined ? '-' : x.toFixed(2) + 'x'
 
 /** Adds `median` per mode and `ratios` per mode to each case summary. */
 function summarize (results, modes, defaultRefs) {
@@ -39,21 +39,51 @@ function table (rows) {
   return rows.map((row) => row.map((cell, i) => i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i])).join('  ').trimEnd()).join('\n')
 }
 
+/**
+ * One table per mode: the same route (case.route) on every server (case.impl)
+ * side by side, and salvo over node:http. Null when no case has a route.
+ */
+function sameRoute (results, modes) {
+  const routed = results.filter((r) => r.route)
+  if (!routed.length) return null
+  const routes = [...new Set(routed.map((r) => r.route))]
+  const impls = [...new Set(routed.map((r) => r.impl))]
+  const out = []
+  for (const m of modes) {
+    const rows = [[`${m} req/s`, ...impls, 'salvo/node-http']]
+    for (const route of routes) {
+      const at = (impl) => routed.find((r) => r.route === route && r.impl === impl)?.median[m] ?? null
+      const [s, n] = [at('salvo'), at('node-http')]
+      const cells = impls.map(at)
+      if (cells.every((x) => x === null)) continue
+      rows.push([route, ...cells.map(num), s && n ? times(s / n) : '-'])
+    }
+    if (rows.length > 1) out.push(table(rows), '')
+  }
+  return out.length ? out : null
+}
+
 function print (results, modes, refLabels, meta) {
   const out = []
   const head = ['case']
   for (const m of modes) head.push(`${m} req/s`, ...refLabels.map((l) => `vs ${l}`))
   head.push('flags')
   const rows = [head]
+  // Cases measured shorter than the others (case.short) are marked with *.
+  const marked = meta.shortDuration !== undefined && meta.shortDuration !== meta.duration
+  const label = (r) => r.name + (marked && r.short ? ' *' : '')
   for (const r of results) {
-    const row = [r.name]
+    const row = [label(r)]
     for (const m of modes) row.push(num(r.median[m]), ...refLabels.map((l) => times(r.ratios[m][l])))
     const bad = modes.flatMap((m) => r.runs[m] || []).filter((x) => x.error || x.flags?.length).length
     row.push(bad ? `${bad} bad run(s)` : '')
     rows.push(row)
   }
-  out.push(`medians of ${meta.rounds} round(s) x ${meta.duration} s, ${meta.connections} connections, pipelined depth ${meta.depth}`)
+  const shortNote = marked && results.some((r) => r.short) ? ` (* : ${meta.shortDuration} s per run)` : ''
+  out.push(`medians of ${meta.rounds} round(s) x ${meta.duration} s${shortNote}, ${meta.connections} connections, pipelined depth ${meta.depth}`)
   out.push(table(rows), '')
+  const same = sameRoute(results, modes)
+  if (same) out.push('same route on every server (medians):', ...same)
 
   out.push('per round (req/s; ! = flagged, x = failed):')
   const raw = [['case', ...modes]]
@@ -118,4 +148,4 @@ function print (results, modes, refLabels, meta) {
   return { text: out.join('\n'), problems: problems.length }
 }
 
-module.exports = { median, summarize, print }
+module.exports = { median, summarize, print, table }

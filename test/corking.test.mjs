@@ -1,0 +1,97 @@
+// Corking (docs/ARCHITECTURE.md, "Corking"): all bytes produced for one connection
+// during one event-loop turn leave in one write, in request order, whatever answers
+// them: the sync part of a batch, async answers settling in the microtasks after it,
+// answers settling in an immediate or a timer, and stream chunks.
+import t from 'tap'
+import { connect, get } from './helpers/raw-client.mjs'
+import { startApp } from './helpers/app.mjs'
+
+const pipeline = (paths) => Buffer.from(paths.map((p) => get(p)).join(''))
+
+async function writesFor (t, server, c, batch, n, rounds = 20) {
+  c.write(batch) // warm
+  await c.readResponses(n)
+  const before = server.stats()
+  for (let i = 0; i < rounds; i++) {
+    c.write(batch)
+    const rs = await c.readResponses(n)
+    t.equal(rs.length, n)
+  }
+  const after = server.stats()
+  return { reads: after.reads - before.reads, writes: after.writes - before.writes }
+}
+
+t.test('async handlers settling in the microtasks after their batch: one write per read', async (t) => {
+  const { server, port } = await startApp(t, (app) => {
+    app.get('/a', async () => 'Hello world!')
+    app.get('/j', async () => ({ message: 'Hello, World!' }))
+  })
+  const c = await connect(t, port)
+  for (const path of ['/a', '/j']) {
+    const { reads, writes } = await writesFor(t, server, c, pipeline(Array(24).fill(path)), 24)
+    t.ok(reads >= 20, `${path}: read once per batch at least (${reads})`)
+    t.equal(writes, reads, `${path}: exactly one write per read (${writes} writes, ${reads} reads)`)
+  }
+})
+
+t.test('answers settling in an immediate leave with the same turn\'s one write', async (t) => {
+  const { server, port } = await startApp(t, (app) => {
+    app.get('/i', () => new Promise((resolve) => setImmediate(() => resolve('Hello world!'))))
+  })
+  const c = await connect(t, port)
+  const { reads, writes } = await writesFor(t, server, c, pipeline(Array(24).fill('/i')), 24)
+  t.equal(writes, reads, `one write per read (${writes} writes, ${reads} reads)`)
+})
+
+t.test('a mixed batch (sync, then async): the sync part leaves at once, the async part in one more write', async (t) => {
+  const { server, port } = await startApp(t, (app) => {
+    app.get('/s', () => 'sync')
+    app.get('/a', async () => 'async')
+  })
+  const c = await connect(t, port)
+  const paths = [...Array(12).fill('/s'), ...Array(12).fill('/a')]
+  const { reads, writes } = await writesFor(t, server, c, pipeline(paths), 24)
+  t.ok(writes <= 2 * reads, `at most two writes per read (${writes} writes, ${reads} reads)`)
+})
+
+t.test('answers that settle in reverse order across turns leave in request order', async (t) => {
+  let released = 0
+  const { port } = await startApp(t, (app) => {
+    app.get('/r/:n', async (req) => {
+      const n = Number(req.params.n)
+      // Request 0 settles last; each in its own timer (its own turn).
+      await new Promise((resolve) => setTimeout(resolve, 5 + (10 - n) * 8))
+      released++
+      return `r${n}`
+    })
+  })
+  const c = await connect(t, port)
+  const paths = Array.from({ length: 10 }, (_, i) => `/r/${i}`)
+  c.write(pipeline(paths))
+  const rs = await c.readResponses(10)
+  t.same(rs.map((r) => r.body.toString()), paths.map((_, i) => `r${i}`))
+  t.equal(released, 10)
+})
+
+t.test('stream chunks written in one turn leave in one write', async (t) => {
+  const { server, port } = await startApp(t, (app) => {
+    app.get('/stream', (req, res) => {
+      for (let i = 0; i < 100; i++) res.write(`chunk ${i}\n`)
+      res.end()
+    })
+    app.get('/late', (req, res) => {
+      setImmediate(() => {
+        for (let i = 0; i < 100; i++) res.write(`chunk ${i}\n`)
+        res.end()
+      })
+    })
+  })
+  const c = await connect(t, port)
+  for (const path of ['/stream', '/late']) {
+    const { reads, writes } = await writesFor(t, server, c, pipeline(Array(4).fill(path)), 4, 10)
+    t.equal(writes, reads, `${path}: one write per read for 4 x 100 chunks (${writes} writes, ${reads} reads)`)
+    c.write(get(path))
+    const [r] = await c.readResponses(1)
+    t.equal(r.body.toString(), Array.from({ length: 100 }, (_, i) => `chunk ${i}\n`).join(''), `${path}: the body is whole`)
+  }
+})
