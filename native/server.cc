@@ -427,6 +427,13 @@ void Server::Sweep() {
       if (now - c->shut_at > kLingerMs) CloseConn(c);
       continue;
     }
+    /* Progress is any byte the kernel took, also in the middle of one large
+     * queued write (libuv's write queue shrinks as it goes). */
+    size_t wq = uv_stream_get_write_queue_size(reinterpret_cast<uv_stream_t*>(&c->tcp));
+    if (wq != c->last_wq) {
+      c->last_wq = wq;
+      c->send_since = now;
+    }
     if (c->queued > 0 && now - c->send_since > limits_.send_timeout_ms) {
       // The client has not taken any of our output for sendTimeout: it is gone or hostile.
       CloseConn(c);

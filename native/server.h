@@ -56,6 +56,7 @@ struct Conn {
   uint64_t partial_since = 0;  // first byte of an unfinished request (0: none)
   uint64_t shut_at = 0;        // when the write side was shut down (linger bound)
   uint64_t send_since = 0;     // since when output has been waiting without progress
+  size_t last_wq = 0;          // libuv's write queue size at the last sweep (progress check)
   bool partial_head_done = false;  // ... whose head is complete (body timeout applies)
   ChunkScan chunk;  // chunked body of the request being received: where the scan resumes
 };

@@ -149,11 +149,16 @@ export class App {
   private injector: Engine | undefined;
   /** Requests of this app: a subclass so decorators stay per app. */
   private readonly RequestClass = class AppRequest extends Request {};
+  /** The app changed requests (decorators, a json() policy): they are AppRequests, else plain ones (no derived constructor per request). */
+  private customRequests = false;
 
   constructor(options: AppOptions = {}) {
     this.opts = resolveAppOptions(options);
     const o = this.opts;
-    (this.RequestClass.prototype as Request)._poison = { proto: o.onProtoPoisoning, ctor: o.onConstructorPoisoning };
+    if (o.onProtoPoisoning !== 'error' || o.onConstructorPoisoning !== 'error') {
+      (this.RequestClass.prototype as Request)._poison = { proto: o.onProtoPoisoning, ctor: o.onConstructorPoisoning };
+      this.customRequests = true;
+    }
   }
 
   get<P extends string>(path: P, handler: RouteHandler<P>): this;
@@ -248,6 +253,7 @@ export class App {
     this.assertNotStarted('request decorators');
     if (typeof name !== 'string' || name === '') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'decorator name must be a non-empty string');
     const proto = this.RequestClass.prototype as unknown as Record<string, unknown>;
+    this.customRequests = true;
     if (name in proto || name.startsWith('_')) throw new SalvoError('SALVO_ERR_DECORATOR_EXISTS', name);
     if (typeof value === 'function') {
       Object.defineProperty(proto, name, { value, writable: true, configurable: true });
@@ -378,7 +384,7 @@ export class App {
         throw new SalvoError('SALVO_ERR_METHOD_NOT_ALLOWED', `${req.method} ${req.path}`);
       }),
       errorHandler: this.errorHandler,
-      RequestClass: this.RequestClass,
+      RequestClass: this.customRequests ? this.RequestClass : Request,
       ipOf,
       decorate: this.defaults.length === 0 ? null : (req: Request) => {
         const r = req as unknown as Record<string, unknown>;

@@ -20,7 +20,7 @@ import { ConnQueues, PAUSE_DEFER, PAUSE_PENDING, type ConnState } from './conn-q
 import { SalvoError } from './errors';
 import { isReadable, isThenable, Lifecycle, type ErrorHandler, type Hooks, type Route } from './lifecycle';
 import { Output } from './output';
-import { Reply, type ReplySink } from './reply';
+import { LOCK_NONE, LOCK_ON_SEND, Reply, type ReplySink } from './reply';
 import type { Request } from './request';
 import type { DateCache } from './response';
 import type { Router } from './router';
@@ -350,12 +350,20 @@ export class Dispatcher implements ReplySink {
 
   private async runOnSend(res: Reply, h: Hooks, status: number, type: string | null, body: string | Uint8Array | null): Promise<void> {
     let cur = body;
+    // onSend hooks may still set headers and the status (not answer again).
+    const status0 = res._status;
+    const type0 = res._type;
+    res._lock = LOCK_ON_SEND;
     try {
       for (const hook of h.onSend) {
         const r = await hook(res._req as Request, res, cur ?? '');
         if (typeof r === 'string' || r instanceof Uint8Array) cur = r;
       }
+      res._lock = LOCK_NONE;
+      if (res._status !== status0) status = res._status;
+      if (res._type !== type0) type = res._type;
     } catch (err) {
+      res._lock = LOCK_NONE;
       const r = new Reply();
       this.lifecycle.defaultError(r, err);
       const out = this.output;
@@ -398,6 +406,14 @@ export class Dispatcher implements ReplySink {
   /** @internal */
   abort(res: Reply): void {
     this.streams.abort(res);
+  }
+
+  /** @internal */
+  error(res: Reply, err: unknown): void {
+    const req = res._req;
+    const route = res._route;
+    if (req === null || route === null) return;
+    void this.lifecycle.failAsync(req, res, route, err);
   }
 
   private afterResponse(req: Request, res: Reply, route: Route): void {

@@ -120,12 +120,20 @@ export class Lifecycle {
     if (v !== null && typeof v === 'object') {
       // A returned Error is a thrown one; a returned stream is streamed.
       if (v instanceof Error) return this.fail(req, res, route, v);
-      if (isReadable(v)) {
-        res.stream(v).catch(() => {}); // a failing stream closes the connection (reply.ts)
-        return LATER;
-      }
+      if (isReadable(v)) return this.streamValue(req, res, route, v);
     }
     res.send(v);
+    return undefined;
+  }
+
+  /** A returned stream: streamed; one that fails before its first chunk is answered as an error. */
+  private async streamValue(req: Request, res: Reply, route: Route, v: AsyncIterable<string | Uint8Array>): Promise<unknown> {
+    try {
+      await res.stream(v);
+    } catch (err) {
+      if (!res._sent) return this.failAsync(req, res, route, err);
+      // after the head: reply.ts closed the connection without the final chunk
+    }
     return undefined;
   }
 

@@ -29,7 +29,7 @@ export interface AppOptions {
   requestTimeout?: number;
   /** Milliseconds for a request head to arrive once its first byte has (408). Default 10000. */
   headersTimeout?: number;
-  /** Milliseconds for a body to arrive once its head has (408). Default 30000. */
+  /** Milliseconds for a whole request with a body (head and body) to arrive once its first byte has (408). Default 30000. */
   bodyTimeout?: number;
   /** Milliseconds an idle keep-alive connection stays open. Default 5000. */
   keepAliveTimeout?: number;

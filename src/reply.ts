@@ -31,6 +31,8 @@ export interface ReplySink {
   drained(res: Reply): Promise<void>;
   /** A started stream cannot be finished: close the connection. */
   abort(res: Reply): void;
+  /** A body stream failed before anything was sent: answer it as an error. */
+  error(res: Reply, err: unknown): void;
 }
 
 /** A readable stream (node's or any with pipe + async iteration): sent as a streamed body. */
@@ -42,6 +44,8 @@ export function isReadable(v: object): v is AsyncIterable<string | Uint8Array> {
 /** `_lock`: who may answer.  onError hooks observe an error; they cannot answer. */
 export const LOCK_NONE = 0;
 export const LOCK_ON_ERROR = 1;
+/** onSend hooks run after the answer was decided: they may still set headers and the status. */
+export const LOCK_ON_SEND = 2;
 
 export class Reply {
   /** @internal */ _status = 200;
@@ -120,8 +124,14 @@ export class Reply {
     if (this._lock !== LOCK_NONE) throw new SalvoError('SALVO_ERR_HOOK_REPLY');
   }
 
-  status(code: number): this {
+  /** Headers and status: until the answer, and in onSend hooks (before its bytes exist). */
+  private _assertHeadOpen(): void {
+    if (this._lock === LOCK_ON_SEND) return;
     this._assertOpen();
+  }
+
+  status(code: number): this {
+    this._assertHeadOpen();
     if (!Number.isInteger(code) || code < 100 || code > 599) {
       throw new SalvoError('SALVO_ERR_INVALID_STATUS', String(code));
     }
@@ -131,7 +141,7 @@ export class Reply {
 
   /** Adds a header line; a list value adds one line per element. */
   header(name: string, value: string | number | readonly (string | number)[]): this {
-    this._assertOpen();
+    this._assertHeadOpen();
     checkHeaderName(name);
     const lower = name.toLowerCase();
     if (MANAGED.has(lower)) throw new SalvoError('SALVO_ERR_INVALID_HEADER', `${name} is managed by salvo`);
@@ -153,20 +163,23 @@ export class Reply {
   }
 
   cookie(name: string, value: string, options?: CookieOptions): this {
-    this._assertOpen();
+    this._assertHeadOpen();
     return this.header('Set-Cookie', serializeCookie(name, value, options));
   }
 
   clearCookie(name: string, options: Pick<CookieOptions, 'path' | 'domain'> = {}): this {
-    this._assertOpen();
+    this._assertHeadOpen();
     return this.header('Set-Cookie', serializeCookie(name, '', { ...options, maxAge: 0, expires: new Date(0) }));
   }
 
   send(body?: unknown): void {
     this._assertOpen();
     if (body !== null && typeof body === 'object' && isReadable(body)) {
-      // A stream is streamed, not serialized (a failing one closes the connection).
-      this.stream(body).catch(() => {});
+      // A stream is streamed, not serialized.  One that fails before its first
+      // chunk is answered as an error; after it, the connection closes.
+      this.stream(body).catch((err) => {
+        if (!this._sent && this._sink !== null) this._sink.error(this, err);
+      });
       return;
     }
     this._sent = true;

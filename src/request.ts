@@ -65,6 +65,7 @@ export class Request<P extends Params = Params> {
   _paramNames: readonly string[] = NO_NAMES;
   private _params: P | undefined = undefined;
   private _url: string | undefined = undefined;
+  private _method: string | undefined = undefined;
   private _path: string | undefined = undefined;
   private _headers: Headers | undefined = undefined;
   private _body: Buffer | undefined = undefined;
@@ -166,7 +167,7 @@ export class Request<P extends Params = Params> {
   }
 
   get method(): string {
-    return this._methodId !== 0 ? METHODS[this._methodId] : this._s(this._methodOff, this._methodOff + this._methodLen, 'method');
+    return this._methodId !== 0 ? METHODS[this._methodId] : (this._method ??= this._s(this._methodOff, this._methodOff + this._methodLen, 'method'));
   }
 
   /** The raw request-target, as sent. */
