@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The tap suite against the AddressSanitizer + UndefinedBehaviorSanitizer
 # build of the addon (`npm run test:asan`).  Node itself is not instrumented:
-# libasan is LD_PRELOADed so its allocator and interceptors are in place
-# before node starts, and only the addon's code is checked.  Leak checking is
-# off (node's own allocations at exit would drown the addon's).
+# the sanitizer runtime (clang's libclang_rt.asan-x86_64.so, or g++'s
+# libasan.so when clang is missing) is LD_PRELOADed so its allocator and
+# interceptors are in place before node starts, and only the addon's code is
+# checked.  Leak checking is off (node's own allocations at exit would drown
+# the addon's).
 #
 #   1. scripts/build-asan.sh (re)builds .work/asan/build/Release/salvo.node
 #      when native/ or binding.gyp changed (clang++ if installed, else g++);
@@ -14,7 +16,11 @@
 #      that hit it (tap fails that test), and every report, from any process
 #      (a test's child processes and workers too, even one whose exit status
 #      nobody checks), is written under .work/asan/reports/, which must be
-#      empty afterwards.  The reports are printed at the end.
+#      empty afterwards.  The reports are printed at the end, each with the
+#      command line of the process (and its parent) that hit it.
+#      (With the g++ fallback, UBSan's reports go to stderr only, not to that
+#      directory: they still abort the process, but a child process whose
+#      exit nobody checks could hide one.  clang has no such gap.)
 #
 # Arguments go to tap (e.g. a test file).  SALVO_PARSER=scalar is honoured as
 # in `npm test`.  Expects dist/ to be built (npm run build:ts), as npm test does.

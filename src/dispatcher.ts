@@ -340,12 +340,18 @@ export class Dispatcher implements ReplySink {
     const route = res._route as Route;
     const h = route.hooks;
     const out = this.output;
-    out.payload(res, res._body, route);
     if (h !== null && h.onSend.length) {
+      out.payload(res, res._body, route);
       void this.runOnSend(res, h, out.pStatus, out.pType, out.pBody);
       return;
     }
-    this.finish(res, out.pStatus, out.pType, out.pBody);
+    // The same serialization as a sync answer (with its cache of constant answers).
+    const req = res._req as Request;
+    out.toConn(cs, res);
+    out.respond(req, res, res._body, route, res._keep);
+    res._done = true;
+    this.queues.advance(cs);
+    if (h !== null && h.onResponse.length) this.afterResponse(req, res, route);
   }
 
   private async runOnSend(res: Reply, h: Hooks, status: number, type: string | null, body: string | Uint8Array | null): Promise<void> {

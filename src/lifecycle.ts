@@ -109,12 +109,7 @@ export class Lifecycle {
 
   /** Turns a handler's result into a decided reply (or a promise of one). */
   settle(req: Request, res: Reply, route: Route, v: unknown): PromiseLike<unknown> | undefined {
-    if (isThenable(v)) {
-      return Promise.resolve(v).then(
-        (x) => this.settle(req, res, route, x),
-        (err) => this.failAsync(req, res, route, err),
-      );
-    }
+    if (isThenable(v)) return this.awaitValue(req, res, route, v);
     if (res._sent) return res._streaming && !res._ended ? LATER : undefined;
     if (v === undefined) return LATER; // nothing returned, nothing sent: the answer comes through res
     if (v !== null && typeof v === 'object') {
@@ -124,6 +119,22 @@ export class Lifecycle {
     }
     res.send(v);
     return undefined;
+  }
+
+  /** A handler's promise, awaited in an async function: no per-request closures. */
+  private async awaitValue(req: Request, res: Reply, route: Route, v: PromiseLike<unknown>): Promise<unknown> {
+    let x: unknown;
+    try {
+      x = await v;
+    } catch (err) {
+      return this.failAsync(req, res, route, err);
+    }
+    try {
+      return this.settle(req, res, route, x);
+    } catch (err) {
+      // settle's own send failed (a value the reply refuses): answer it as an error
+      return this.failAsync(req, res, route, err);
+    }
   }
 
   /** A returned stream: streamed; one that fails before its first chunk is answered as an error. */
