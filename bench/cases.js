@@ -14,7 +14,8 @@
 //     report:  true,                       // optional: the server prints GC/counter reports per mode
 //     costOf:  'salvo',                    // optional: print ns per request over that case
 //     route:   'hello',                    // optional: row of the same-route table (salvo vs its peers)
-//     short:   true                        // optional: second tier, measured BENCH_SHORT_DURATION s
+//     short:   true,                       // optional: second tier, measured BENCH_SHORT_DURATION s
+//     tolerateTimeouts: true               // optional (peers): wrk timeouts listed apart, not flagged
 //   }
 //
 // A POST case would use request: { method: 'POST', body } and
@@ -125,17 +126,24 @@ const CASES = [
     report: true
   },
   {
+    // Plain keep-alive only: pipelined (24 or 8 deep) the ~1.4 KB chunked
+    // answers leave some connections waiting past wrk's 2 s timeout (p99 about
+    // 1.5 s against a mean near 0.2 s), on salvo and node:http alike, with wrk's
+    // CPU at 100%: flagged runs that measure the load tool as much as the server.
     name: 'salvo-stream',
     server: SALVO,
     path: '/stream',
     expect: STREAM,
-    loads: helloLoads(),
+    loads: { plain: plain() },
     report: true,
     refs: { node: 'node-http-stream' },
     route: 'stream 100 chunks',
     short: true
   },
-  { name: 'node-http', server: NODE, path: '/', expect: HELLO, loads: helloLoads(), route: 'hello' },
+  // Peers: node:http (and fastify on it) answers pipelined connections unevenly;
+  // some wait past wrk's 2 s timeout (async routes, the stream; the sync hello
+  // comes close). tolerateTimeouts lists those runs apart instead of flagging them.
+  { name: 'node-http', server: NODE, path: '/', expect: HELLO, loads: helloLoads(), route: 'hello', tolerateTimeouts: true },
   {
     name: 'node-http-async',
     server: NODE,
@@ -144,7 +152,8 @@ const CASES = [
     loads: helloLoads(),
     refs: refsFor('node-http-async'),
     route: 'async hello',
-    short: true
+    short: true,
+    tolerateTimeouts: true
   },
   {
     name: 'node-http-immediate',
@@ -154,19 +163,21 @@ const CASES = [
     loads: helloLoads(),
     refs: refsFor('node-http-immediate'),
     route: 'setImmediate hello',
-    short: true
+    short: true,
+    tolerateTimeouts: true
   },
   {
     name: 'node-http-stream',
     server: NODE,
     path: '/stream',
     expect: STREAM,
-    loads: helloLoads(),
+    loads: { plain: plain() },
     refs: { node: 'node-http-stream' },
     route: 'stream 100 chunks',
-    short: true
+    short: true,
+    tolerateTimeouts: true
   },
-  { name: 'fastify', server: FASTIFY, path: '/', expect: HELLO, loads: helloLoads(), route: 'hello' },
+  { name: 'fastify', server: FASTIFY, path: '/', expect: HELLO, loads: helloLoads(), route: 'hello', tolerateTimeouts: true },
   {
     name: 'fastify-async',
     server: FASTIFY,
@@ -175,7 +186,8 @@ const CASES = [
     loads: helloLoads(),
     refs: refsFor('node-http-async'),
     route: 'async hello',
-    short: true
+    short: true,
+    tolerateTimeouts: true
   },
   {
     name: 'fastify-immediate',
@@ -185,7 +197,8 @@ const CASES = [
     loads: helloLoads(),
     refs: refsFor('node-http-immediate'),
     route: 'setImmediate hello',
-    short: true
+    short: true,
+    tolerateTimeouts: true
   },
   {
     name: 'ceiling',

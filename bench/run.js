@@ -51,9 +51,9 @@ function serverArgv (c) {
 /** Seconds per measured run of a case: second-tier cases (c.short) run shorter unless BENCH_FULL. */
 const durationOf = (c, config) => c.short ? config.shortDuration : config.duration
 
-/** Rough wall time of the whole run: warm-up, the measured runs, ~1.5 s to start, check and stop. */
+/** Rough wall time of the whole run: warm-up, the measured runs, ~1 s to start, check and stop. */
 const estimateSeconds = (cases, config) => config.rounds *
-  cases.reduce((sum, c) => sum + config.warmup + 1.5 + Object.keys(c.loads).length * durationOf(c, config), 0)
+  cases.reduce((sum, c) => sum + config.warmup + 1 + Object.keys(c.loads).length * durationOf(c, config), 0)
 
 /** One round of one case: start, check, warm up, measure each load, check again, stop. */
 async function measure (c, round, config, tools, log) {
@@ -78,13 +78,14 @@ async function measure (c, round, config, tools, log) {
       result.seconds = seconds
       const [t1, p1] = [cpu.sample(), cpu.processTicks(server.child.pid)]
       result.cpu = tools.pin.taskset ? cpuShares(t0, t1, p1 - p0, config) : null // unpinned: no fixed CPUs
-      result.flags = flags(result, before.responseBytes)
+      result.flags = flags(result, before.responseBytes, { tolerateTimeouts: Boolean(c.tolerateTimeouts) })
       out.runs[mode] = result
       const shares = result.cpu
         ? `, cpu${config.serverCpu} ${pct(result.cpu.server)} (others ${pct(result.cpu.others)}), cpu${config.wrkCpu} ${pct(result.cpu.wrk)}`
         : ''
+      const tolerated = c.tolerateTimeouts && result.errors.timeout ? `  (${result.errors.timeout} wrk timeouts, not flagged for a peer)` : ''
       log(`  ${c.name} ${mode}: ${Math.round(result.rps).toLocaleString('en-US')} req/s${shares}` +
-        (result.flags.length ? `  (${result.flags.join('; ')})` : ''))
+        (result.flags.length ? `  (${result.flags.join('; ')})` : '') + tolerated)
     }
     // A server that degrades under load (wrong bodies, dead sockets) shows here.
     const after = await check(port, c, DEPTH)
@@ -134,6 +135,7 @@ async function main () {
     refs: c.refs,
     costOf: c.costOf,
     route: c.route,
+    tolerateTimeouts: Boolean(c.tolerateTimeouts),
     impl: path.basename(c.server).replace(/\.js$/, ''),
     short: Boolean(c.short),
     path: c.path,
@@ -171,10 +173,17 @@ async function main () {
 
   summarize(results, modes, DEFAULT_REFS)
   const refLabels = [...new Set(cases.flatMap((c) => Object.keys(c.refs || DEFAULT_REFS)))]
-  const meta = { rounds: config.rounds, duration: config.duration, shortDuration: config.shortDuration, connections: config.connections, depth: DEPTH }
+  const meta = {
+    rounds: config.rounds,
+    duration: config.duration,
+    shortDuration: config.shortDuration,
+    connections: config.connections,
+    depth: DEPTH,
+    routeOrder: [...new Set(CASES.map((c) => c.route).filter(Boolean))]
+  }
   const { text, problems } = print(results, modes, refLabels, meta)
   console.log('\n' + text)
-  const barItems = bar.evaluate(results)
+  const barItems = bar.evaluate(results, CASES)
   console.log(bar.text(barItems) + '\n')
   console.log(`load average after: ${info.loadAfter.map((x) => x.toFixed(2)).join(' ')}`)
 

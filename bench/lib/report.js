@@ -43,10 +43,11 @@ function table (rows) {
  * One table per mode: the same route (case.route) on every server (case.impl)
  * side by side, and salvo over node:http. Null when no case has a route.
  */
-function sameRoute (results, modes) {
+function sameRoute (results, modes, order = []) {
   const routed = results.filter((r) => r.route)
   if (!routed.length) return null
-  const routes = [...new Set(routed.map((r) => r.route))]
+  const rank = (x) => order.includes(x) ? order.indexOf(x) : order.length
+  const routes = [...new Set(routed.map((r) => r.route))].sort((a, b) => rank(a) - rank(b))
   const impls = [...new Set(routed.map((r) => r.impl))]
   const out = []
   for (const m of modes) {
@@ -82,7 +83,7 @@ function print (results, modes, refLabels, meta) {
   const shortNote = marked && results.some((r) => r.short) ? ` (* : ${meta.shortDuration} s per run)` : ''
   out.push(`medians of ${meta.rounds} round(s) x ${meta.duration} s${shortNote}, ${meta.connections} connections, pipelined depth ${meta.depth}`)
   out.push(table(rows), '')
-  const same = sameRoute(results, modes)
+  const same = sameRoute(results, modes, meta.routeOrder)
   if (same) out.push('same route on every server (medians):', ...same)
 
   out.push('per round (req/s; ! = flagged, x = failed):')
@@ -144,6 +145,16 @@ function print (results, modes, refLabels, meta) {
     }
   }
   if (bound.length) out.push(`wrk-bound (wrk CPU >= 95%, server CPU < 90%): ${bound.join(', ')}`, '')
+  // Peers (case.tolerateTimeouts) whose pipelined connections waited past
+  // wrk's 2 s: their tail, listed, not flagged (the throughput still counts).
+  const starved = []
+  for (const r of results) {
+    if (!r.tolerateTimeouts) continue
+    for (const m of modes) {
+      for (const x of r.runs[m] || []) if (x.errors?.timeout) starved.push(`${r.name} ${m} round ${x.round} (${x.errors.timeout})`)
+    }
+  }
+  if (starved.length) out.push(`peer timeouts (batches not answered within wrk's 2 s; not flagged for peers): ${starved.join(', ')}`, '')
   if (noisy.length) out.push(`noisy (other processes took >= 10% of the server's CPU): ${noisy.join(', ')}`, '')
   return { text: out.join('\n'), problems: problems.length }
 }
