@@ -129,10 +129,13 @@ void Server::Process(Conn* c) {
     Scope(napi_env e, napi_value resource, napi_async_context ctx) : env(e) {
       if (napi_open_callback_scope(e, resource, ctx, &scope) != napi_ok) scope = nullptr;
     }
-    ~Scope() {
+    ~Scope() { Close(); }
+    void Close() {
       if (scope) napi_close_callback_scope(env, scope);
+      scope = nullptr;
     }
   } cs(env, Value(), *async_);
+  DetachPending();  // a batch before this one (nested) must not see its tables overwritten
   /* Neither shut down nor freed while the batch runs: a handler may call
    * server.close() or end the connection; the batch's answers still go out. */
   bool outer = !c->in_process;
@@ -144,6 +147,7 @@ void Server::Process(Conn* c) {
   c->need = 0;
   for (bool more = true; more && !c->closed && !c->js_paused;) {
     more = false;
+    DetachPending();  // the previous sub-batch's pending requests, before the tables are reused
     int rows = 0, nhdr = 0, error = 0;
     while (rows < kMaxRows && pos < c->len && !c->no_more) {
       if (nhdr + static_cast<int>(limits_.max_headers) > kMaxHeaderEntries) {
@@ -234,7 +238,10 @@ void Server::Process(Conn* c) {
     }
     out_len = static_cast<uint32_t>(ctl_[kOutLen]);
     // Answers JS still owes (async, or deferred past the high-water mark).
-    if (ctl_[kPending] > 0) c->inflight += ctl_[kPending];
+    if (ctl_[kPending] > 0) {
+      c->inflight += ctl_[kPending];
+      lazy_ = true;  // their requests still view the slab and the tables
+    }
     if (ctl_[kClose]) {
       c->no_more = true;
       c->closing = true;
@@ -243,15 +250,21 @@ void Server::Process(Conn* c) {
      * the high-water mark.  What is not parsed yet stays in the slab. */
     if (ctl_[kPause]) c->js_paused = true;
   }
+  if (!c->closed && out_len > 0) {
+    uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(out_), out_len);
+    Write(c, &b, 1);
+  }
+  /* The microtask checkpoint, now, while the slab and the tables still hold
+   * the batch: answers that settle in it (`async () => value`) read their
+   * request in place; only the requests still pending after it copy their
+   * bytes out (DetachPending), before the slab's tail moves or it is reused. */
+  cs.Close();
+  DetachPending();
   if (outer) c->in_process = false;
   if (c->closed) {
     // A virtual connection that closed inside the batch is freed now (CloseConn waited).
     if (outer && c->is_virtual) OnConnClosed(c);
     return;
-  }
-  if (out_len > 0) {
-    uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(out_), out_len);
-    Write(c, &b, 1);
   }
   // Keep the unparsed tail (a request still arriving) at the front of a slab.
   size_t rest = c->no_more ? 0 : c->len - pos;
@@ -291,6 +304,16 @@ void Server::Process(Conn* c) {
   if (!c->js_paused) Park(c);  // paused: the unparsed requests wait in the slab
   UpdateReading(c);
   FinishIfClosing(c);
+}
+
+/* Requests of the last batch that are still pending copy their own bytes out
+ * of the slab and the shared tables (JS: Dispatcher.detachPending). */
+void Server::DetachPending() {
+  if (!lazy_) return;
+  lazy_ = false;
+  if (shutting_down_) return;
+  Napi::HandleScope scope(env_);
+  Invoke(detach_pending_, 0, nullptr, false);
 }
 
 void Server::Write(Conn* c, const uv_buf_t* bufs, unsigned n) {

@@ -66,6 +66,7 @@ Server::Server(const Napi::CallbackInfo& info)
   on_closed_ = Napi::Persistent(cb.Get("onClosed").As<Napi::Function>());
   on_drain_ = Napi::Persistent(cb.Get("onDrain").As<Napi::Function>());
   on_peer_end_ = Napi::Persistent(cb.Get("onPeerEnd").As<Napi::Function>());
+  detach_pending_ = Napi::Persistent(cb.Get("detachPending").As<Napi::Function>());
   on_virtual_write_ = Napi::Persistent(cb.Get("onVirtualWrite").As<Napi::Function>());
   limits_.max_header_bytes = opt_u32(opts, "maxHeaderBytes", 16 * 1024);
   limits_.max_headers = opt_u32(opts, "maxHeaders", 2000);

@@ -5,6 +5,7 @@
  *   onClose(connId)                     a connection is gone
  *   onPeerEnd(connId)                   the client sent FIN with answers owed
  *   onDrain(connId)                     unsent output fell below half the mark
+ *   detachPending()                     the last batch's pending requests copy their bytes
  *   onClosed()                          listener and every connection closed
  * and the shared tables are properties: rows, headers (Int32Array), out
  * (Uint8Array, the output arena), ctl (Int32Array control words).
@@ -75,6 +76,7 @@ class Server : public Napi::ObjectWrap<Server> {
   void CloseConn(Conn* c);
   void ReleaseSlab(Conn* c);
   void Park(Conn* c);
+  void DetachPending();
   void ResumeRead(Conn* c);
   const Limits& limits() const { return limits_; }
 
@@ -130,7 +132,9 @@ class Server : public Napi::ObjectWrap<Server> {
   Slab* landing_ = nullptr;
   Routes routes_;
 
-  Napi::FunctionReference dispatch_, on_close_, on_closed_, on_drain_, on_peer_end_, on_virtual_write_;
+  Napi::FunctionReference dispatch_, on_close_, on_closed_, on_drain_, on_peer_end_, on_virtual_write_,
+      detach_pending_;
+  bool lazy_ = false;  // the last batch left requests that still view its slab and tables
   Napi::Reference<Napi::Int32Array> rows_ref_, hdrs_ref_, ctl_ref_;
   Napi::Reference<Napi::Uint8Array> out_ref_;
   Napi::AsyncContext* async_ = nullptr;

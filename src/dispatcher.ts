@@ -67,6 +67,8 @@ export class Dispatcher implements ReplySink {
   private tick = 0;
   private readonly ticksToTimeout: number;
   private readonly sweepTimer: NodeJS.Timeout;
+  /** Replies of the last batch whose requests still view its slab (see detachPending). */
+  private readonly lazy: Reply[] = [];
 
   constructor(
     private readonly native: NativeServer,
@@ -90,6 +92,22 @@ export class Dispatcher implements ReplySink {
     this.sweepTimer = setInterval(() => this.sweep(), period);
     this.sweepTimer.unref();
   }
+
+  /**
+   * The batch's microtask checkpoint is over (the addon calls this before
+   * the slab's bytes move or the tables are reused): a request answered in
+   * it is ended; one still pending copies its own bytes out.
+   */
+  readonly detachPending = (): void => {
+    const list = this.lazy;
+    for (let i = 0; i < list.length; i++) {
+      const res = list[i];
+      const req = res._req as Request;
+      if (res._done) req._end();
+      else req._detach();
+    }
+    list.length = 0;
+  };
 
   /** The server closed: no more sweeps. */
   stop(): void {
@@ -229,7 +247,8 @@ export class Dispatcher implements ReplySink {
    * reused by the next read) and joins its connection's queue.
    */
   private goAsync(connId: number, req: Request, res: Reply, route: Route, keep: boolean): number {
-    req._detach();
+    // Still viewing the slab: the addon calls detachPending after the batch's microtasks.
+    this.lazy.push(res);
     const cs = this.queues.ensure(connId);
     res._req = req;
     res._route = route;

@@ -11,6 +11,8 @@ export interface NativeServerCallbacks {
   onDrain(connId: number): void;
   /** The client sent FIN while answers were owed to it. */
   onPeerEnd(connId: number): void;
+  /** The last batch's microtasks have run: its still-pending requests copy their bytes now. */
+  detachPending(): void;
   /** What a virtual (inject) connection writes. */
   onVirtualWrite(connId: number, bytes: Uint8Array): void;
 }

@@ -70,3 +70,32 @@ t.test('sendTimeout: a client that reads steadily but slowly is not cut inside o
   t.ok(got >= BIG.length, 'the whole answer arrived')
   await delay(10)
 })
+
+t.test('a request answered in its batch\'s microtasks, kept, never shows the next request\'s bytes', async (t) => {
+  const kept = []
+  const { port } = await start(t, {}, (app) => {
+    app.get('/keep', async (req) => { kept.push(req); return 'kept' })
+    app.get('/later', async (req) => {
+      kept.push(req)
+      await delay(30) // pending past the checkpoint: it copies its own bytes
+      return 'later'
+    })
+    app.get('/other', () => 'other')
+  })
+  const c = await connect(t, port)
+  c.write(get('/keep', { headers: { Authorization: 'Bearer secret-of-A' } }) + get('/later', { headers: { Authorization: 'Bearer secret-of-L' } }))
+  const first = await c.readResponses(1)
+  t.equal(first[0].body.toString(), 'kept')
+  // The same connection's next read reuses the slab; another connection's too.
+  c.write(get('/other', { headers: { Authorization: 'Bearer secret-of-B'.padEnd(40, 'B') } }))
+  const c2 = await connect(t, port)
+  c2.write(get('/other', { headers: { Authorization: 'Bearer secret-of-C'.padEnd(40, 'C') } }))
+  await c2.readResponses(1)
+  const rest = await c.readResponses(2)
+  t.same(rest.map((r) => r.body.toString()), ['later', 'other'])
+  const read = (req) => { try { return req.headers.authorization } catch (e) { return e.code } }
+  const a = read(kept[0])
+  t.ok(a === 'Bearer secret-of-A' || a === 'SALVO_ERR_REQUEST_ENDED', `the kept request reads its own header or REQUEST_ENDED (${a})`)
+  t.equal(read(kept[1]), 'Bearer secret-of-L', 'a request that outlived its batch reads its own bytes')
+  t.equal(kept[1].url, '/later')
+})
