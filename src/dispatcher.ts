@@ -157,18 +157,10 @@ export class Dispatcher implements ReplySink {
   private row(connId: number, slab: Uint8Array, base: number): number {
     const rows = this.rows;
     const o = this.options;
-    const req = new o.RequestClass(slab, rows, base, this.hdrs, connId, o.ipOf);
-    if (o.decorate !== null) o.decorate(req);
+    const req = this.newRequest(connId, slab, base);
+    const route = this.routeOf(req, base);
     const res = new Reply(o.highWaterMark);
     const keep = (rows[base + R_FLAGS] & F_KEEP_ALIVE) !== 0;
-    const routeId = rows[base + R_ROUTE];
-    let route: Route;
-    if (routeId >= 0) {
-      route = this.routes[routeId];
-      req._paramNames = route.paramNames;
-    } else {
-      route = this.lookup(req);
-    }
     const hooks = route.hooks;
     let p: PromiseLike<unknown> | undefined;
     let v: unknown;
@@ -199,6 +191,22 @@ export class Dispatcher implements ReplySink {
     else req._end();
     if (hooks !== null && hooks.onResponse.length !== 0) this.afterResponse(req, res, route);
     return 0;
+  }
+
+  private newRequest(connId: number, slab: Uint8Array, base: number): Request {
+    const o = this.options;
+    const req = new o.RequestClass(slab, this.rows, base, this.hdrs, connId, o.ipOf);
+    if (o.decorate !== null) o.decorate(req);
+    return req;
+  }
+
+  /** The route the addon matched for row `base`, else the JS router's (or 404 / 405). */
+  private routeOf(req: Request, base: number): Route {
+    const routeId = this.rows[base + R_ROUTE];
+    if (routeId < 0) return this.lookup(req);
+    const route = this.routes[routeId];
+    req._paramNames = route.paramNames;
+    return route;
   }
 
   /** A reply decided inside its batch: to the arena, or in order behind what is queued. */
@@ -267,16 +275,8 @@ export class Dispatcher implements ReplySink {
     const cs = this.queues.ensure(connId);
     const o = this.options;
     for (let i = from, base = from * ROW_STRIDE; i < count; i++, base += ROW_STRIDE) {
-      const req = new o.RequestClass(slab, this.rows, base, this.hdrs, connId, o.ipOf);
-      if (o.decorate !== null) o.decorate(req);
-      const routeId = this.rows[base + R_ROUTE];
-      let route: Route;
-      if (routeId >= 0) {
-        route = this.routes[routeId];
-        req._paramNames = route.paramNames;
-      } else {
-        route = this.lookup(req);
-      }
+      const req = this.newRequest(connId, slab, base);
+      const route = this.routeOf(req, base);
       req._detach();
       const res = new Reply(o.highWaterMark);
       res._req = req;
