@@ -18,9 +18,10 @@ import {
 } from './layout';
 import { ConnQueues, PAUSE_DEFER, PAUSE_PENDING, type ConnState } from './conn-queue';
 import { SalvoError } from './errors';
-import { isReadable, isThenable, Lifecycle, type ErrorHandler, type Hooks, type Route } from './lifecycle';
+import { isReadable, isThenable, Lifecycle, type ErrorHandler, type Route } from './lifecycle';
 import { Output } from './output';
-import { LOCK_NONE, LOCK_ON_SEND, Reply, type ReplySink } from './reply';
+import { Reply } from './reply';
+import { LateAnswers } from './late-answers';
 import type { Request } from './request';
 import type { DateCache } from './response';
 import type { Router } from './router';
@@ -52,10 +53,13 @@ export interface DispatcherOptions {
 function isAnswer(v: unknown): boolean {
   if (v === undefined) return false;
   if (typeof v !== 'object' || v === null) return true;
+  // The common JSON answer first: a plain object or an array is one prototype check.
+  const proto = Object.getPrototypeOf(v);
+  if ((proto === Object.prototype || proto === null || proto === Array.prototype) && typeof (v as { then?: unknown }).then !== 'function') return true;
   return !isThenable(v) && !(v instanceof Error) && !isReadable(v);
 }
 
-export class Dispatcher implements ReplySink {
+export class Dispatcher {
   private readonly rows: Int32Array;
   private readonly hdrs: Int32Array;
   private readonly ctl: Int32Array;
@@ -63,6 +67,8 @@ export class Dispatcher implements ReplySink {
   private readonly output: Output;
   private readonly lifecycle: Lifecycle;
   private readonly streams: Streams;
+  /** The sink of replies that outlive their batch. */
+  private readonly late: LateAnswers;
   /** Request-timeout sweep: a tick counter, so a pending request records one number. */
   private tick = 0;
   private readonly ticksToTimeout: number;
@@ -85,7 +91,9 @@ export class Dispatcher implements ReplySink {
     this.queues.output = this.output;
     this.queues.afterFlush = (cs) => this.afterFlush(cs);
     this.lifecycle = new Lifecycle({ debug: options.debug, errorHandler: options.errorHandler });
-    this.streams = new Streams(this.queues, this.output, options.highWaterMark, (req, res, route) => this.afterResponse(req, res, route));
+    this.late = new LateAnswers(this.queues, this.output, this.lifecycle);
+    this.streams = new Streams(this.queues, this.output, options.highWaterMark, (req, res, route) => this.late.afterResponse(req, res, route));
+    this.late.streams = this.streams;
     // A quarter of the timeout per tick, between 10 ms and 1 s: one timer per server.
     const period = Math.max(10, Math.min(1000, Math.floor(options.requestTimeout / 4)));
     this.ticksToTimeout = Math.ceil(options.requestTimeout / period);
@@ -189,7 +197,7 @@ export class Dispatcher implements ReplySink {
     // Code of the handler may still run (it returned a promise): it keeps a readable request.
     if (isThenable(v) || (hooks !== null && hooks.onResponse.length !== 0)) req._detach();
     else req._end();
-    if (hooks !== null && hooks.onResponse.length !== 0) this.afterResponse(req, res, route);
+    if (hooks !== null && hooks.onResponse.length !== 0) this.late.afterResponse(req, res, route);
     return 0;
   }
 
@@ -264,9 +272,9 @@ export class Dispatcher implements ReplySink {
     res._owed = true;
     res._since = this.tick;
     this.queues.enqueue(cs, res);
-    res._sink = this;
+    res._sink = this.late;
     // Decided already (a streaming start, or an answer that needs onSend hooks).
-    if (res._sent) this.sent(res);
+    if (res._sent) this.late.sent(res);
     return 1;
   }
 
@@ -307,7 +315,7 @@ export class Dispatcher implements ReplySink {
       cs.deferred--;
       const req = res._req as Request;
       const route = res._route as Route;
-      res._sink = this;
+      res._sink = this.late;
       let p: PromiseLike<unknown> | undefined;
       try {
         p = route.hooks === null
@@ -339,120 +347,6 @@ export class Dispatcher implements ReplySink {
     out.protocolError(status);
     res._done = true;
     this.queues.advance(cs);
-  }
-
-  // ---- the sink: late answers ------------------------------------------------
-
-  /** @internal A pending reply was sent (or started streaming). */
-  sent(res: Reply): void {
-    const cs = res._cs;
-    if (cs === null) return;
-    if (!cs.alive) {
-      res._done = true;
-      this.streams.start(res); // releases writers waiting for the head
-      return;
-    }
-    if (res._streaming) {
-      this.streams.start(res);
-      return;
-    }
-    const route = res._route as Route;
-    const h = route.hooks;
-    const out = this.output;
-    if (h !== null && h.onSend.length) {
-      out.payload(res, res._body, route);
-      void this.runOnSend(res, h, out.pStatus, out.pType, out.pBody);
-      return;
-    }
-    // The same serialization as a sync answer (with its cache of constant answers).
-    const req = res._req as Request;
-    out.toConn(cs, res);
-    out.respond(req, res, res._body, route, res._keep);
-    res._done = true;
-    this.queues.advance(cs);
-    if (h !== null && h.onResponse.length) this.afterResponse(req, res, route);
-  }
-
-  private async runOnSend(res: Reply, h: Hooks, status: number, type: string | null, body: string | Uint8Array | null): Promise<void> {
-    let cur = body;
-    // onSend hooks may still set headers and the status (not answer again).
-    const status0 = res._status;
-    const type0 = res._type;
-    res._lock = LOCK_ON_SEND;
-    try {
-      for (const hook of h.onSend) {
-        const r = await hook(res._req as Request, res, cur ?? '');
-        if (typeof r === 'string' || r instanceof Uint8Array) cur = r;
-      }
-      res._lock = LOCK_NONE;
-      if (res._status !== status0) status = res._status;
-      if (res._type !== type0) type = res._type;
-    } catch (err) {
-      res._lock = LOCK_NONE;
-      const r = new Reply();
-      this.lifecycle.defaultError(r, err);
-      const out = this.output;
-      out.payload(r, r._body, res._route as Route);
-      status = out.pStatus;
-      type = out.pType;
-      cur = out.pBody;
-      res._headers = '';
-    }
-    this.finish(res, status, type, cur);
-  }
-
-  /** Serializes a late answer into its slot, and moves what is ready into the cork. */
-  private finish(res: Reply, status: number, type: string | null, payload: string | Uint8Array | null): void {
-    const cs = res._cs;
-    if (cs === null || !cs.alive) {
-      res._done = true;
-      return;
-    }
-    const req = res._req as Request;
-    const out = this.output;
-    out.toConn(cs, res);
-    out.write(req, status, type, payload, res._headers, out.connMode(req, res._keep));
-    res._done = true;
-    this.queues.advance(cs);
-    const h = (res._route as Route).hooks;
-    if (h !== null && h.onResponse.length) this.afterResponse(req, res, res._route as Route);
-  }
-
-  /** @internal */
-  write(res: Reply, chunk: Uint8Array, end: boolean): boolean {
-    return this.streams.chunk(res, chunk, end);
-  }
-
-  /** @internal */
-  drained(res: Reply): Promise<void> {
-    return this.streams.drained(res);
-  }
-
-  /** @internal */
-  abort(res: Reply): void {
-    this.streams.abort(res);
-  }
-
-  /** @internal */
-  error(res: Reply, err: unknown): void {
-    const req = res._req;
-    const route = res._route;
-    if (req === null || route === null) return;
-    void this.lifecycle.failAsync(req, res, route, err);
-  }
-
-  private afterResponse(req: Request, res: Reply, route: Route): void {
-    const list = (route.hooks as Hooks).onResponse;
-    queueMicrotask(() => {
-      for (const hook of list) {
-        try {
-          const r = hook(req, res);
-          if (isThenable(r)) Promise.resolve(r).catch(() => {});
-        } catch {
-          // onResponse cannot change anything any more
-        }
-      }
-    });
   }
 
   // ---- what the addon reports ------------------------------------------------
@@ -516,7 +410,7 @@ export class Dispatcher implements ReplySink {
           r._deferred = false;
           cs.deferred--;
         }
-        r._sink = this;
+        r._sink = this.late;
         if (!r._sent) this.lifecycle.defaultError(r, new SalvoError('SALVO_ERR_HANDLER_TIMEOUT'));
         else if (r._streaming) r._abortStream();
       }

@@ -302,7 +302,8 @@ export class Output {
  * they are a mistake, answered 500 rather than sent wrong.
  */
 function isJsonable(v: object): boolean {
-  if (Array.isArray(v)) return true;
+  const proto = Object.getPrototypeOf(v);
+  if (proto === Object.prototype || proto === null || proto === Array.prototype) return true;
   if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return true;
   return !(v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet ||
     v instanceof RegExp || v instanceof Promise || v instanceof Error || ArrayBuffer.isView(v) || v instanceof ArrayBuffer);

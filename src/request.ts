@@ -101,8 +101,8 @@ export class Request<P extends Params = Params> {
     this._flags = rows[base + R_FLAGS];
     const np = (this._np = rows[base + R_PARAM_COUNT]);
     if (np !== 0) {
-      const pv: number[] = (this._pv = []);
-      for (let i = 0; i < 2 * np; i++) pv.push(rows[base + R_PARAMS + i]);
+      const pv: number[] = (this._pv = new Array(2 * np));
+      for (let i = 0; i < 2 * np; i++) pv[i] = rows[base + R_PARAMS + i];
     }
     this._connId = connId;
     this._ipOf = ipOf;
