@@ -87,7 +87,6 @@ void Server::OnRead(Conn* c, ssize_t nread) {
       c->reading = false;
       c->no_more = true;
       c->closing = true;
-      c->peer_ended = true;
       ReleaseSlab(c);  // nothing after the FIN will be parsed
       /* The client is gone (or half-closed): the requests it still waits on
        * see req.signal abort; what they answer is still sent. */

@@ -48,7 +48,6 @@ struct Conn {
   bool want_drain = false;  // JS waits for the output to drain (streaming, deferred answers)
   bool is_virtual = false;  // inject(): no socket, writes go to JS
   bool in_process = false;  // inside Process(): neither shut down nor freed until it returns
-  bool peer_ended = false;  // the client sent FIN
   int inflight = 0;       // requests handed to JS and not answered yet
   size_t need = 0;        // bytes the request being received needs in one slab
   bool js_paused = false;  // JS has too many pending or deferred answers on it

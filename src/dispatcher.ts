@@ -18,12 +18,12 @@ import {
 } from './layout';
 import { ConnQueues, PAUSE_DEFER, PAUSE_PENDING, type ConnState } from './conn-queue';
 import { SalvoError } from './errors';
-import { isReadable, isThenable, Lifecycle, type ErrorHandler, type Route } from './lifecycle';
+import { isThenable, Lifecycle, type ErrorHandler, type Route } from './lifecycle';
 import { Output } from './output';
-import { Reply } from './reply';
+import { isReadable, Reply } from './reply';
 import { LateAnswers } from './late-answers';
 import type { Request } from './request';
-import type { DateCache } from './response';
+import { CONN_CLOSE, type DateCache } from './response';
 import type { Router } from './router';
 import { Streams } from './streaming';
 
@@ -141,7 +141,7 @@ export class Dispatcher {
         pending += this.row(connId, slab, base);
       } catch (err) {
         // Only a salvo bug gets here (the lifecycle catches what handlers do): answer 500 in order.
-        pending += this.rowFailed(connId, err);
+        this.rowFailed(connId, err);
       }
     }
     if (i < count) pending += this.defer(connId, slab, i, count);
@@ -233,7 +233,7 @@ export class Dispatcher {
   }
 
   /** The lifecycle threw (a salvo bug): a 500 for this request, in order. */
-  private rowFailed(connId: number, err: unknown): number {
+  private rowFailed(connId: number, err: unknown): void {
     const res = new Reply(this.options.highWaterMark);
     try {
       this.lifecycle.defaultError(res, err);
@@ -244,18 +244,20 @@ export class Dispatcher {
     }
     const cs = this.queues.get(connId);
     const out = this.output;
-    if (cs === undefined || cs.idle) out.toArena();
-    else {
+    const queued = cs !== undefined && !cs.idle;
+    if (queued) {
       this.queues.enqueue(cs, res);
       out.toConn(cs, res);
+    } else {
+      out.toArena();
     }
     out.payload(res, res._body, this.options.notFound);
-    out.write(FAILED_REQUEST, out.pStatus, out.pType, out.pBody, '', 1 /* close: its framing state is unknown */);
-    if (cs !== undefined && !cs.idle) {
+    // Close after it: the request's framing state is unknown.
+    out.write(FAILED_REQUEST, out.pStatus, out.pType, out.pBody, '', CONN_CLOSE);
+    if (queued) {
       res._done = true;
       this.queues.advance(cs);
     }
-    return 0;
   }
 
   /**

@@ -51,7 +51,6 @@ export function isThenable(v: unknown): v is PromiseLike<unknown> {
   return v instanceof Promise || (v !== null && typeof v === 'object' && typeof (v as { then?: unknown }).then === 'function');
 }
 
-export { isReadable };
 
 /**
  * Marks a request whose answer comes through `res` later (the sink delivers
