@@ -139,6 +139,7 @@ void Server::Process(Conn* c) {
    * server.close() or end the connection; the batch's answers still go out. */
   bool outer = !c->in_process;
   c->in_process = true;
+  bool owed = false;  // a sub-batch left answers owed: JS ends its checkpoint
   Slab* slab = c->slab;
   const char* base = slab->data;
   size_t pos = 0;
@@ -238,6 +239,7 @@ void Server::Process(Conn* c) {
     out_len = static_cast<uint32_t>(ctl_[kOutLen]);
     // Answers JS still owes (async, or deferred past the high-water mark).
     if (ctl_[kPending] > 0) {
+      owed = true;
       c->inflight += ctl_[kPending];
       lazy_ = true;  // their requests still view the slab and the tables
     }
@@ -258,7 +260,7 @@ void Server::Process(Conn* c) {
    * request in place; only the requests still pending after it copy their
    * bytes out (DetachPending), before the slab's tail moves or it is reused. */
   cs.Close();
-  DetachPending();
+  DetachPending(owed);  // and the answers settled in the checkpoint leave, in one write
   if (outer) c->in_process = false;
   if (c->closed) {
     // A virtual connection that closed inside the batch is freed now (CloseConn waited).
@@ -307,12 +309,13 @@ void Server::Process(Conn* c) {
 
 /* Requests of the last batch that are still pending copy their own bytes out
  * of the slab and the shared tables (JS: Dispatcher.detachPending). */
-void Server::DetachPending() {
-  if (!lazy_) return;
+void Server::DetachPending(bool checkpoint_end) {
+  if (!lazy_ && !checkpoint_end) return;
   lazy_ = false;
   if (shutting_down_) return;
   Napi::HandleScope scope(env_);
-  Invoke(detach_pending_, 0, nullptr, false);
+  napi_value arg = Napi::Boolean::New(env_, checkpoint_end);
+  Invoke(detach_pending_, 1, &arg, false);
 }
 
 void Server::Write(Conn* c, const uv_buf_t* bufs, unsigned n) {

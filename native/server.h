@@ -75,7 +75,7 @@ class Server : public Napi::ObjectWrap<Server> {
   void CloseConn(Conn* c);
   void ReleaseSlab(Conn* c);
   void Park(Conn* c);
-  void DetachPending();
+  void DetachPending(bool checkpoint_end = false);
   void ResumeRead(Conn* c);
   const Limits& limits() const { return limits_; }
 

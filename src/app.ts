@@ -361,7 +361,7 @@ export class App {
         },
         onDrain: (id) => dispatcher!.onDrain(id),
         onPeerEnd: (id) => dispatcher!.onPeerEnd(id),
-        detachPending: () => dispatcher!.detachPending(),
+        detachPending: (end: boolean) => dispatcher!.detachPending(end),
         onVirtualWrite: (id, bytes) => injected.get(id)?.chunks.push(Buffer.from(bytes)),
         onClosed: () => {
           dispatcher!.stop();

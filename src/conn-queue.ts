@@ -36,9 +36,14 @@ const LARGE = 64 * 1024;
 
 export class ConnState {
   alive = true;
-  /** Replies owed, in request order; [head, length) are live. */
-  readonly queue: Reply[] = [];
+  /**
+   * Replies owed, in request order; [head, tail) are live.  The array keeps
+   * its room when it empties (no length changes on the hot path); the slots
+   * a reply leaves are cleared, so nothing answered stays reachable.
+   */
+  readonly queue: (Reply | null)[] = [];
   head = 0;
+  tail = 0;
   /** Bytes ready to leave with this turn's write, in order. */
   cork: Buffer | null = null;
   corkLen = 0;
@@ -60,11 +65,11 @@ export class ConnState {
 
   /** Nothing queued and nothing corked: a batch may write straight to the arena. */
   get idle(): boolean {
-    return this.head === this.queue.length && this.corkLen === 0;
+    return this.head === this.tail && this.corkLen === 0;
   }
 
   get owed(): number {
-    return this.queue.length - this.head;
+    return this.tail - this.head;
   }
 }
 
@@ -73,6 +78,12 @@ export class ConnQueues {
   private dirty: ConnState[] = [];
   private readonly freeCorks: Buffer[] = [];
   private immediate: NodeJS.Immediate | null = null;
+  /**
+   * The connection whose batch's microtask checkpoint is running (-1: none):
+   * what its answers put in its cork leaves at the checkpoint's end
+   * (`endCheckpoint`), not with the turn's flush.
+   */
+  checkpoint = -1;
   /** Set by the dispatcher: the arena, flushed before a batch's connection writes mid-batch. */
   output: Output | null = null;
   /** Called after each flush of a connection (deferred work, drain waiters). */
@@ -99,6 +110,7 @@ export class ConnQueues {
   remove(id: number): ConnState | undefined {
     const cs = this.conns[id];
     if (cs === undefined) return undefined;
+    if (this.checkpoint === id) this.checkpoint = -1;
     this.conns[id] = undefined;
     cs.alive = false;
     this.releaseCork(cs);
@@ -107,7 +119,10 @@ export class ConnQueues {
 
   enqueue(cs: ConnState, reply: Reply): void {
     reply._cs = cs;
-    cs.queue.push(reply);
+    const q = cs.queue;
+    if (cs.tail < q.length) q[cs.tail] = reply;
+    else q.push(reply);
+    cs.tail++;
   }
 
   /** Bytes of a reply behind the head: they wait in it. */
@@ -145,8 +160,8 @@ export class ConnQueues {
   /** Moves what is ready at the head of the queue into the cork. */
   advance(cs: ConnState): void {
     const q = cs.queue;
-    while (cs.head < q.length) {
-      const r = q[cs.head];
+    while (cs.head < cs.tail) {
+      const r = q[cs.head] as Reply;
       const chunks = r._chunks;
       if (chunks !== null) {
         r._chunks = null;
@@ -162,28 +177,62 @@ export class ConnQueues {
       }
       if (r._close) cs.endAfter = true;
       r._cs = null;
-      cs.head++;
+      q[cs.head++] = null;
     }
-    if (cs.head === q.length) {
-      q.length = 0;
-      cs.head = 0;
-    }
+    if (cs.head === cs.tail) cs.head = cs.tail = 0;
     this.markDirty(cs);
   }
 
   markDirty(cs: ConnState): void {
     if (cs.dirty) return;
     cs.dirty = true;
+    if (cs.id === this.checkpoint) return; // endCheckpoint writes it
+    this.schedule(cs);
+  }
+
+  private schedule(cs: ConnState): void {
     this.dirty.push(cs);
     if (this.immediate === null) this.immediate = setImmediate(this.flushAll);
   }
 
   /**
-   * A batch scheduled work (its handlers may have queued immediates): the
-   * flush moves behind them, so what they answer leaves in this turn too.
+   * The batch's microtask checkpoint is over (the addon says so through
+   * detachPending): what the answers settled in it put in the cork leaves
+   * now, in one write, right behind the batch's own.  A connection with
+   * deferred or paused work, whose write is followed by running that work
+   * (afterFlush: handlers, resuming the read), waits for the turn's flush
+   * instead: the addon is still inside the batch.
+   */
+  endCheckpoint(): void {
+    const id = this.checkpoint;
+    if (id < 0) return;
+    this.checkpoint = -1;
+    const cs = this.conns[id];
+    if (cs === undefined || !cs.dirty) return;
+    if (cs.pause !== 0 || cs.deferred !== 0 || cs.drainWaiters.length !== 0) {
+      this.schedule(cs);
+      return;
+    }
+    cs.dirty = false;
+    this.flush(cs);
+  }
+
+  /** Another batch starts inside the checkpoint: its connection's answers wait for the turn's flush. */
+  leaveCheckpoint(): void {
+    const cs = this.conns[this.checkpoint];
+    this.checkpoint = -1;
+    if (cs !== undefined && cs.dirty) this.schedule(cs);
+  }
+
+  /**
+   * Requests of a batch are still pending (their handlers may have queued
+   * immediates): a flush already scheduled moves behind those, so what they
+   * answer leaves in this turn too.  (None scheduled: the next markDirty
+   * queues one, behind them already.)
    */
   requeueFlush(): void {
-    if (this.immediate !== null) clearImmediate(this.immediate);
+    if (this.immediate === null) return;
+    clearImmediate(this.immediate);
     this.immediate = setImmediate(this.flushAll);
   }
 
@@ -192,10 +241,14 @@ export class ConnQueues {
     this.immediate = null;
     const list = this.dirty;
     this.dirty = [];
+    let n = 0;
     for (const cs of list) {
+      if (!cs.dirty) continue; // written at its checkpoint's end since
       cs.dirty = false;
       this.flush(cs);
+      list[n++] = cs;
     }
+    list.length = n;
     for (const cs of list) this.afterFlush(cs);
   };
 

@@ -53,6 +53,7 @@ export interface DispatcherOptions {
 function isAnswer(v: unknown): boolean {
   if (v === undefined) return false;
   if (typeof v !== 'object' || v === null) return true;
+  if (v instanceof Promise) return false; // before getPrototypeOf, which is slow on promises
   // The common JSON answer first: a plain object or an array is one prototype check.
   const proto = Object.getPrototypeOf(v);
   if ((proto === Object.prototype || proto === null || proto === Array.prototype) && typeof (v as { then?: unknown }).then !== 'function') return true;
@@ -74,7 +75,8 @@ export class Dispatcher {
   private readonly ticksToTimeout: number;
   private readonly sweepTimer: NodeJS.Timeout;
   /** Replies of the last batch whose requests still view its slab (see detachPending). */
-  private readonly lazy: Reply[] = [];
+  private readonly lazy: (Reply | null)[] = [];
+  private lazyLen = 0;
 
   constructor(
     private readonly native: NativeServer,
@@ -106,15 +108,24 @@ export class Dispatcher {
    * the slab's bytes move or the tables are reused): a request answered in
    * it is ended; one still pending copies its own bytes out.
    */
-  readonly detachPending = (): void => {
+  readonly detachPending = (end: boolean): void => {
     const list = this.lazy;
-    for (let i = 0; i < list.length; i++) {
-      const res = list[i];
+    const n = this.lazyLen;
+    this.lazyLen = 0;
+    let open = 0;
+    for (let i = 0; i < n; i++) {
+      const res = list[i] as Reply;
+      list[i] = null;
       const req = res._req as Request;
       if (res._done) req._end();
-      else req._detach();
+      else {
+        req._detach();
+        open++;
+      }
     }
-    list.length = 0;
+    // The answers settled in the checkpoint leave now, after the detach (the requests stop viewing the slab first).
+    if (end) this.queues.endCheckpoint();
+    if (open > 0) this.queues.requeueFlush();
   };
 
   /** The server closed: no more sweeps. */
@@ -123,6 +134,8 @@ export class Dispatcher {
   }
 
   readonly dispatch = (connId: number, count: number, slab: Uint8Array): void => {
+    // A batch inside another connection's checkpoint (inject): that one's answers go with the turn's flush.
+    if (this.queues.checkpoint >= 0 && this.queues.checkpoint !== connId) this.queues.leaveCheckpoint();
     const out = this.output;
     const ctl = this.ctl;
     const hwm = this.options.highWaterMark;
@@ -157,8 +170,8 @@ export class Dispatcher {
       if (cs.pause !== 0) ctl[CTL_PAUSE] = 1;
     }
     out.batchConn = -1;
-    // Handlers may have queued immediates: this turn's flush goes behind them.
-    if (pending > 0) this.queues.requeueFlush();
+    // The addon runs the batch's microtask checkpoint next, then detachPending.
+    if (pending > 0) this.queues.checkpoint = connId;
   };
 
   /** One request of the batch; returns 1 when its answer is owed for later. */
@@ -266,7 +279,9 @@ export class Dispatcher {
    */
   private goAsync(connId: number, req: Request, res: Reply, route: Route, keep: boolean): number {
     // Still viewing the slab: the addon calls detachPending after the batch's microtasks.
-    this.lazy.push(res);
+    if (this.lazyLen < this.lazy.length) this.lazy[this.lazyLen] = res;
+    else this.lazy.push(res);
+    this.lazyLen++;
     const cs = this.queues.ensure(connId);
     res._req = req;
     res._route = route;
@@ -306,8 +321,8 @@ export class Dispatcher {
   /** Runs deferred requests while the connection's output stays under the mark. */
   private runDeferred(cs: ConnState): void {
     const hwm = this.options.highWaterMark;
-    for (let i = cs.head; i < cs.queue.length && cs.deferred > 0; i++) {
-      const res = cs.queue[i];
+    for (let i = cs.head; i < cs.tail && cs.deferred > 0; i++) {
+      const res = cs.queue[i] as Reply;
       if (!res._deferred) continue;
       if (this.queues.unsent(cs) > hwm) {
         this.queues.markDirty(cs); // after this turn's write, look again
@@ -377,8 +392,8 @@ export class Dispatcher {
   };
 
   private abortPending(cs: ConnState): void {
-    for (let i = cs.head; i < cs.queue.length; i++) {
-      const r = cs.queue[i];
+    for (let i = cs.head; i < cs.tail; i++) {
+      const r = cs.queue[i] as Reply;
       const req = r._req;
       if (req !== null && !r._done && req._abort !== undefined && !req._abort.signal.aborted) req._abort.abort();
     }
@@ -403,8 +418,8 @@ export class Dispatcher {
     const limit = this.ticksToTimeout;
     for (const cs of this.queues.all()) {
       if (cs === undefined || cs.owed === 0) continue;
-      for (let i = cs.head; i < cs.queue.length; i++) {
-        const r = cs.queue[i];
+      for (let i = cs.head; i < cs.tail; i++) {
+        const r = cs.queue[i] as Reply;
         if (r._done || !r._owed || tick - r._since < limit) continue;
         const req = r._req;
         if (req !== null && req._abort !== undefined && !req._abort.signal.aborted) req._abort.abort();

@@ -12,7 +12,8 @@ export interface NativeServerCallbacks {
   /** The client sent FIN while answers were owed to it. */
   onPeerEnd(connId: number): void;
   /** The last batch's microtasks have run: its still-pending requests copy their bytes now. */
-  detachPending(): void;
+  /** `end`: the batch's microtask checkpoint is over (its corked answers leave now). */
+  detachPending(end: boolean): void;
   /** What a virtual (inject) connection writes. */
   onVirtualWrite(connId: number, bytes: Uint8Array): void;
 }

@@ -95,3 +95,53 @@ t.test('stream chunks written in one turn leave in one write', async (t) => {
     t.equal(r.body.toString(), Array.from({ length: 100 }, (_, i) => `chunk ${i}\n`).join(''), `${path}: the body is whole`)
   }
 })
+
+// The checkpoint's end (src/conn-queue.ts endCheckpoint): answers settled in a
+// batch's microtasks leave with the addon's own end of the batch, also when
+// the read holds more requests than one dispatch takes (sub-batches) and when
+// a handler runs another batch (inject) inside the checkpoint.
+t.test('more async requests in one read than one dispatch takes: all answered, in order', async (t) => {
+  const { port } = await startApp(t, (app) => {
+    app.get('/n/:i', async (req) => 'n' + req.params.i)
+  })
+  const c = await connect(t, port)
+  const n = 1100 // the addon dispatches at most 1024 rows at a time
+  c.write(pipeline(Array.from({ length: n }, (_, i) => '/n/' + i)))
+  const rs = await c.readResponses(n)
+  t.equal(rs.length, n)
+  t.same(rs.map((r) => r.body.toString()), Array.from({ length: n }, (_, i) => 'n' + i), 'in request order')
+})
+
+t.test('a handler injecting a request inside the checkpoint: both connections answered in order', async (t) => {
+  let app0
+  const { port } = await startApp(t, (app) => {
+    app0 = app
+    app.get('/inner', async () => 'inner')
+    app.get('/a/:i', async (req) => {
+      await null
+      if (req.params.i === '3') {
+        const r = await app0.inject({ method: 'GET', url: '/inner' })
+        return 'a3:' + r.body
+      }
+      return 'a' + req.params.i
+    })
+  })
+  const c = await connect(t, port)
+  for (let round = 0; round < 5; round++) {
+    c.write(pipeline(Array.from({ length: 8 }, (_, i) => '/a/' + i)))
+    const rs = await c.readResponses(8)
+    t.same(rs.map((r) => r.body.toString()), ['a0', 'a1', 'a2', 'a3:inner', 'a4', 'a5', 'a6', 'a7'], `round ${round}: in order`)
+  }
+})
+
+t.test('a read of 1024 async requests then sync ones (the second dispatch owes nothing): all answered, in order', async (t) => {
+  const { port } = await startApp(t, (app) => {
+    app.get('/n/:i', async (req) => 'n' + req.params.i)
+    app.get('/s/:i', (req) => 's' + req.params.i)
+  })
+  const c = await connect(t, port)
+  const paths = Array.from({ length: 1100 }, (_, i) => (i < 1024 ? '/n/' : '/s/') + i)
+  c.write(pipeline(paths))
+  const rs = await c.readResponses(paths.length)
+  t.same(rs.map((r) => r.body.toString()), paths.map((p) => p.slice(1, 2) + p.slice(3)), 'in request order')
+})
