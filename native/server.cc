@@ -4,8 +4,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "addon.h"
 #include "layout.h"
@@ -240,19 +242,52 @@ void Server::OnConnection(int status) {
   ResumeRead(c);
 }
 
+/* Accepts what waits in the listener's queue (non-blocking, until EAGAIN). */
+void Server::AcceptBacklog(std::vector<Conn*>* out) {
+  uv_os_fd_t lfd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&listener_), &lfd) != 0) return;
+  for (;;) {
+    int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    Conn* c = NewConn();
+    uv_tcp_init(loop_, &c->tcp);
+    c->tcp.data = c;
+    open_handles_++;
+    if (uv_tcp_open(&c->tcp, fd) != 0) {
+      ::close(fd);
+      CloseConn(c);
+      continue;
+    }
+    stats.accepted++;
+    c->last_active = uv_now(loop_);
+    uv_tcp_nodelay(&c->tcp, 1);
+    ResumeRead(c);
+    out->push_back(c);
+  }
+}
+
 /* close(force): stop accepting; connections with nothing in flight close
  * after their output is flushed, the others after their last response;
  * force closes everything now. */
 Napi::Value Server::Close(const Napi::CallbackInfo& info) {
   bool force = info.Length() > 0 && info[0].ToBoolean();
   if (!listening_) return info.Env().Undefined();
+  std::vector<Conn*> backlog;
   if (!closing_) {
+    /* With SO_REUSEPORT the kernel has already put connections in this
+     * listener's accept queue; closing it would reset them while the other
+     * servers on the port keep running (a reload would lose requests).  So
+     * they are accepted now and served like any other; they close after their
+     * answers (Connection: close), when idle past keepAliveTimeout, or at
+     * close()'s timeout. */
+    AcceptBacklog(&backlog);
     closing_ = true;
     uv_close(reinterpret_cast<uv_handle_t*>(&listener_), ServerCallbacks::OnListenerClosed);
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), ServerCallbacks::OnListenerClosed);
   }
   for (Conn* c : conns_.all()) {
     if (!c || c->closed) continue;
+    if (!force && std::find(backlog.begin(), backlog.end(), c) != backlog.end()) continue;
     if (force) {
       CloseConn(c);
     } else {
