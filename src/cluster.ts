@@ -60,6 +60,8 @@ interface Boot {
   salvoCluster: true;
   id: string;
   module: string | null;
+  /** The factory form: the primary's script, run again in the worker. */
+  script: string | null;
   port: number;
   host: string;
   backlog: number;
@@ -99,7 +101,7 @@ export class Cluster {
 
   /** @internal */
   constructor(
-    private readonly entry: string,
+    private readonly script: string | null,
     private readonly module: string | null,
     private readonly count: number,
     private readonly opts: { port: number; host: string; backlog: number; closeTimeout: number; execArgv: string[] | undefined },
@@ -122,8 +124,8 @@ export class Cluster {
 
   private spawn(): Member {
     const id = `w${this.next++}`;
-    const data: Boot = { salvoCluster: true, id, module: this.module, port: this.port || this.opts.port, host: this.opts.host, backlog: this.opts.backlog };
-    const worker = new Worker(this.entry, { workerData: data, argv: process.argv.slice(2), execArgv: this.opts.execArgv });
+    const data: Boot = { salvoCluster: true, id, module: this.module, script: this.script, port: this.port || this.opts.port, host: this.opts.host, backlog: this.opts.backlog };
+    const worker = new Worker(__filename, { workerData: data, argv: process.argv.slice(2), execArgv: this.opts.execArgv });
     let resolveListen!: (p: number) => void;
     let rejectListen!: (e: Error) => void;
     const listening = new Promise<number>((res, rej) => { resolveListen = res; rejectListen = rej; });
@@ -239,8 +241,8 @@ export function cluster(app: string | AppFactory, options: ClusterOptions = {}):
   const execArgv = o.execArgv;
   if (execArgv !== undefined && (!Array.isArray(execArgv) || !execArgv.every((a) => typeof a === 'string'))) throw new SalvoError('SALVO_ERR_INVALID_ARG', 'execArgv must be an array of strings');
   const module = typeof app === 'string' ? path.resolve(app) : null;
-  const entry = module !== null ? __filename : path.resolve(process.argv[1]);
-  const c = new Cluster(entry, module, count, { port, host, backlog: positiveInt('backlog', o.backlog, 511), closeTimeout, execArgv: execArgv as string[] | undefined });
+  const script = module !== null ? null : path.resolve(process.argv[1]);
+  const c = new Cluster(script, module, count, { port, host, backlog: positiveInt('backlog', o.backlog, 511), closeTimeout, execArgv: execArgv as string[] | undefined });
   if (o.handleSignals !== false) {
     const stop = () => void c.close().then(() => process.exit(0));
     process.once('SIGTERM', stop);
@@ -249,7 +251,20 @@ export function cluster(app: string | AppFactory, options: ClusterOptions = {}):
   return c.start();
 }
 
-// Started as a worker entry for the module form: this file is the worker's script.
-if (boot !== null && boot.module !== null && require.main === module) {
-  void runWorker(boot, undefined);
+// This file is every worker's script: the module form runs the app here; the
+// factory form runs the primary's script again, whose cluster(factory) call
+// then lands in runWorker.  A TypeScript script run through tsx needs tsx's
+// require hook in the thread (Node 20's loader hooks do not reach workers).
+if (boot !== null && require.main === module) {
+  if (boot.module !== null) void runWorker(boot, undefined);
+  else if (boot.script !== null) {
+    if (/\.[cm]?tsx?$/.test(boot.script)) {
+      try {
+        require(require.resolve('tsx/cjs', { paths: [path.dirname(boot.script), process.cwd()] }));
+      } catch {
+        // no tsx: the require below fails with Node's own message
+      }
+    }
+    require(boot.script);
+  }
 }
