@@ -1,9 +1,13 @@
 #include "server.h"
 
+#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "addon.h"
 #include "layout.h"
@@ -106,21 +110,46 @@ Server::~Server() {
   delete async_;
 }
 
-/* listen(host, port, backlog) -> bound port.  Throws with the libuv error
- * name as `code` (EADDRINUSE, EACCES...); JS wraps it. */
+/* listen(host, port, backlog, reusePort) -> bound port.  Throws with the
+ * libuv error name as `code` (EADDRINUSE, EACCES...); JS wraps it.
+ *
+ * reusePort: SO_REUSEPORT (Linux >= 3.9), so that several servers (worker
+ * threads or processes) bind the same address and the kernel spreads new
+ * connections over them by a hash of the 4-tuple.  libuv only learnt
+ * UV_TCP_REUSEPORT in 1.49 and Node 20 ships 1.46, so the socket is made
+ * here first (uv_tcp_init_ex with the family creates it), and the option is
+ * set on its fd before uv_tcp_bind.  Without it the port stays exclusive:
+ * a second bind fails with EADDRINUSE (libuv's SO_REUSEADDR does not share
+ * a listening port on Linux). */
+static int SetReusePort(uv_tcp_t* tcp) {
+#ifdef SO_REUSEPORT
+  uv_os_fd_t fd;
+  int r = uv_fileno(reinterpret_cast<uv_handle_t*>(tcp), &fd);
+  if (r != 0) return r;
+  int one = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) return uv_translate_sys_error(errno);
+  return 0;
+#else
+  (void)tcp;
+  return UV_ENOTSUP;
+#endif
+}
+
 Napi::Value Server::Listen(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string host = info[0].As<Napi::String>();
   int port = info[1].As<Napi::Number>().Int32Value();
   int backlog = info[2].As<Napi::Number>().Int32Value();
+  bool reuse_port = info[3].ToBoolean().Value();
   struct sockaddr_storage addr;
   int r = uv_ip4_addr(host.c_str(), port, reinterpret_cast<sockaddr_in*>(&addr));
   if (r != 0) r = uv_ip6_addr(host.c_str(), port, reinterpret_cast<sockaddr_in6*>(&addr));
+  if (r == 0) r = uv_tcp_init_ex(loop_, &listener_, addr.ss_family);
   if (r == 0) {
-    uv_tcp_init(loop_, &listener_);
     listener_.data = this;
     open_handles_++;
-    r = uv_tcp_bind(&listener_, reinterpret_cast<sockaddr*>(&addr), 0);
+    if (reuse_port) r = SetReusePort(&listener_);
+    if (r == 0) r = uv_tcp_bind(&listener_, reinterpret_cast<sockaddr*>(&addr), 0);
     if (r == 0) r = uv_listen(reinterpret_cast<uv_stream_t*>(&listener_), backlog,
                               ServerCallbacks::OnConnection);
     if (r != 0) {
@@ -213,19 +242,52 @@ void Server::OnConnection(int status) {
   ResumeRead(c);
 }
 
+/* Accepts what waits in the listener's queue (non-blocking, until EAGAIN). */
+void Server::AcceptBacklog(std::vector<Conn*>* out) {
+  uv_os_fd_t lfd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&listener_), &lfd) != 0) return;
+  for (;;) {
+    int fd = accept4(lfd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    Conn* c = NewConn();
+    uv_tcp_init(loop_, &c->tcp);
+    c->tcp.data = c;
+    open_handles_++;
+    if (uv_tcp_open(&c->tcp, fd) != 0) {
+      ::close(fd);
+      CloseConn(c);
+      continue;
+    }
+    stats.accepted++;
+    c->last_active = uv_now(loop_);
+    uv_tcp_nodelay(&c->tcp, 1);
+    ResumeRead(c);
+    out->push_back(c);
+  }
+}
+
 /* close(force): stop accepting; connections with nothing in flight close
  * after their output is flushed, the others after their last response;
  * force closes everything now. */
 Napi::Value Server::Close(const Napi::CallbackInfo& info) {
   bool force = info.Length() > 0 && info[0].ToBoolean();
   if (!listening_) return info.Env().Undefined();
+  std::vector<Conn*> backlog;
   if (!closing_) {
+    /* With SO_REUSEPORT the kernel has already put connections in this
+     * listener's accept queue; closing it would reset them while the other
+     * servers on the port keep running (a reload would lose requests).  So
+     * they are accepted now and served like any other; they close after their
+     * answers (Connection: close), when idle past keepAliveTimeout, or at
+     * close()'s timeout. */
+    AcceptBacklog(&backlog);
     closing_ = true;
     uv_close(reinterpret_cast<uv_handle_t*>(&listener_), ServerCallbacks::OnListenerClosed);
     uv_close(reinterpret_cast<uv_handle_t*>(&timer_), ServerCallbacks::OnListenerClosed);
   }
   for (Conn* c : conns_.all()) {
     if (!c || c->closed) continue;
+    if (!force && std::find(backlog.begin(), backlog.end(), c) != backlog.end()) continue;
     if (force) {
       CloseConn(c);
     } else {

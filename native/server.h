@@ -100,6 +100,7 @@ class Server : public Napi::ObjectWrap<Server> {
   Napi::Value Inject(const Napi::CallbackInfo& info);
   Napi::Value InjectRun(const Napi::CallbackInfo& info);
   Conn* NewConn();
+  void AcceptBacklog(std::vector<Conn*>* out);
   void OnConnClosed(Conn* c);
   void CallJs(Napi::FunctionReference& fn, int id);
   bool Invoke(Napi::FunctionReference& fn, size_t argc, const napi_value* argv, bool scope);

@@ -430,10 +430,11 @@ export class App {
       }
     }
     const backlog = positiveInt('backlog', lo.backlog, 511);
+    if (lo.reusePort !== undefined && typeof lo.reusePort !== 'boolean') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'reusePort must be a boolean');
     const { native, closed } = this.engine(() => {});
     let bound: number;
     try {
-      bound = native.listen(host, port, backlog);
+      bound = native.listen(host, port, backlog, lo.reusePort === true);
     } catch (err) {
       throw new SalvoError('SALVO_ERR_LISTEN', `${host}:${port} (${(err as { code?: string }).code})`, { cause: err });
     }

@@ -10,6 +10,8 @@ export type { CookieOptions } from './cookies';
 export type { Query } from './query';
 export { Request } from './request';
 export type { Headers } from './request';
+export { cluster, Cluster, workerId } from './cluster';
+export type { ClusterOptions, AppFactory, WorkerInfo, WorkerStats } from './cluster';
 export { SalvoError, codes } from './errors';
 export type { ErrorCode } from './errors';
 export { binding as native } from './native';

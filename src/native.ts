@@ -47,7 +47,8 @@ export interface NativeServer {
   readonly ctl: Int32Array;
   readonly out: Uint8Array;
   readonly parser: 'sse42' | 'scalar';
-  listen(host: string, port: number, backlog: number): number;
+  /** reusePort: SO_REUSEPORT before bind, so several servers share the port. */
+  listen(host: string, port: number, backlog: number, reusePort: boolean): number;
   close(force: boolean): void;
   /**
    * Sends bytes[0, length) then `extra`, as one write; the bytes settle

@@ -106,9 +106,11 @@ export interface ListenOptions {
   port?: number;
   host?: string;
   backlog?: number;
+  /** SO_REUSEPORT (Linux): several servers (threads, processes) share the port; default false (exclusive). */
+  reusePort?: boolean;
 }
 
-export const LISTEN_KEYS = ['port', 'host', 'backlog'];
+export const LISTEN_KEYS = ['port', 'host', 'backlog', 'reusePort'];
 
 export const ROUTE_KEYS = ['schema', 'onRequest', 'preHandler', 'onSend', 'onResponse', 'onError'];
 

@@ -1,0 +1,107 @@
+// cluster(): worker threads sharing a port with reusePort; spread, crash
+// replacement, drain on close() with zero lost answers, reload under load.
+import t from 'tap'
+import net from 'node:net'
+import { fileURLToPath } from 'node:url'
+import { loadSalvo } from './helpers/app.mjs'
+
+const { cluster } = loadSalvo()
+const APP = fileURLToPath(new URL('./fixtures/cluster-app.cjs', import.meta.url))
+// execArgv: []: the workers do not load tap's own loaders (a real app's workers have none).
+
+/** One request on a new connection; resolves { status, body } or rejects. */
+function get (port, path) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1')
+    let data = ''
+    s.setTimeout(10000, () => { s.destroy(); reject(new Error('timeout')) })
+    s.on('connect', () => s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`))
+    s.on('data', (d) => { data += d })
+    s.on('end', () => {
+      if (!data) return reject(new Error('closed without an answer'))
+      resolve({ status: Number(data.slice(9, 12)), body: data.slice(data.indexOf('\r\n\r\n') + 4) })
+    })
+    s.on('error', reject)
+  })
+}
+
+/** `total` requests on new connections, `conc` at a time; counts answers per body. */
+async function load (port, path, total, conc) {
+  const seen = new Map()
+  let failed = 0
+  let i = 0
+  const runner = async () => {
+    while (i < total) {
+      i++
+      try {
+        const r = await get(port, path)
+        if (r.status !== 200) failed++
+        else seen.set(r.body, (seen.get(r.body) || 0) + 1)
+      } catch (e) { failed++; if (process.env.DEBUG_LOAD) console.error("load:", e.message) }
+    }
+  }
+  await Promise.all(Array.from({ length: conc }, runner))
+  return { seen, failed }
+}
+
+t.test('2 workers each serve at least 25% of 2,000 new connections', async (t) => {
+  const c = await cluster(APP, { workers: 2, handleSignals: false, execArgv: [] })
+  t.equal(c.workers.length, 2)
+  const { seen, failed } = await load(c.port, '/worker', 2000, 16)
+  t.equal(failed, 0)
+  t.same([...seen.keys()].sort(), c.workers.slice().sort(), 'answered by the two workers')
+  for (const [id, n] of seen) t.ok(n >= 500, `${id} served ${n} of 2000`)
+  const stats = await c.stats()
+  t.equal(stats.length, 2)
+  for (const s of stats) {
+    t.equal(s.requests, seen.get(s.id), `stats of ${s.id}: its request count`)
+    t.ok(s.rss > 0 && s.heapUsed > 0, 'rss and heap reported')
+  }
+  await c.close()
+  await t.rejects(get(c.port, '/'), 'nothing listens after close')
+})
+
+t.test('a crashed worker is replaced within 1 s while the other keeps answering', async (t) => {
+  const c = await cluster(APP, { workers: 2, handleSignals: false, execArgv: [] })
+  const before = c.workers.slice()
+  const replaced = new Promise((resolve) => { c.onReplace = (oldId, newId) => resolve({ oldId, newId, at: Date.now() }) })
+  // Crash whichever worker the kernel hands this connection to.
+  const crashAt = Date.now()
+  await get(c.port, '/crash').catch(() => {})
+  // Meanwhile the rest keeps answering.
+  const during = await load(c.port, '/', 100, 4)
+  t.equal(during.failed, 0, 'no request failed while one worker was down')
+  const r = await replaced
+  t.ok(before.includes(r.oldId), `the crashed one (${r.oldId}) was one of ours`)
+  t.ok(r.at - crashAt < 1000, `replaced by ${r.newId} in under 1 s (${r.at - crashAt} ms)`)
+  t.equal(c.workers.length, 2)
+  const { seen } = await load(c.port, '/worker', 200, 8)
+  t.ok(seen.get(r.newId) > 0, 'the replacement answers')
+  t.notOk(seen.has(r.oldId), 'the crashed one is gone')
+  await c.close()
+})
+
+t.test('close() drains every worker: zero lost in-flight answers', async (t) => {
+  const c = await cluster(APP, { workers: 2, handleSignals: false, execArgv: [] })
+  const inflight = Array.from({ length: 40 }, () => get(c.port, '/slow?ms=400'))
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const closed = c.close({ timeout: 5000 })
+  const answers = await Promise.allSettled(inflight)
+  t.same(answers.filter((a) => a.status !== 'fulfilled' || a.value.body !== 'slow'), [], 'all 40 answered')
+  await closed
+  await t.rejects(get(c.port, '/'), 'no longer accepting')
+})
+
+t.test('reload() replaces workers one at a time with zero failed requests under load', async (t) => {
+  const c = await cluster(APP, { workers: 2, handleSignals: false, execArgv: [] })
+  const before = c.workers.slice()
+  const running = load(c.port, '/worker', 1500, 8)
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  const after = await c.reload()
+  const { seen, failed } = await running
+  t.equal(failed, 0, 'no request failed during the reload')
+  t.equal(after.length, 2)
+  t.same(after.filter((id) => before.includes(id)), [], 'every worker replaced')
+  t.ok([...seen.values()].reduce((a, b) => a + b, 0) === 1500)
+  await c.close()
+})
