@@ -326,8 +326,18 @@ export class Reply {
    * the error is rethrown.
    */
   async stream(readable: AsyncIterable<string | Uint8Array>): Promise<void> {
+    let src: AsyncIterable<string | Uint8Array> | string | Uint8Array = readable;
+    const h = this._route === null ? null : this._route.hooks;
+    if (h !== null && h.onSend.length !== 0 && !this._streaming) src = await this._streamSendHooks(h.onSend, readable);
+    if (typeof src === 'string' || src instanceof Uint8Array) {
+      // An onSend hook replaced the stream with a whole body: one chunk.
+      if (src.length !== 0) this.write(src);
+      else if (!this._streaming) this.write(EMPTY);
+      this.end();
+      return;
+    }
     try {
-      for await (const chunk of readable) {
+      for await (const chunk of src) {
         if (!this.write(chunk)) await this.drained();
       }
     } catch (err) {
@@ -336,6 +346,28 @@ export class Reply {
     }
     if (!this._streaming) this.write(EMPTY); // an empty stream still sends its head
     this.end();
+  }
+
+  /**
+   * @internal onSend hooks of a streamed answer (as in fastify): the stream
+   * is the payload; a hook may set headers and the status, and may return a
+   * stream (say, the stream compressed) or a whole body to send instead.
+   */
+  async _streamSendHooks(
+    hooks: readonly ((req: Request, res: Reply, payload: any) => unknown)[],
+    readable: AsyncIterable<string | Uint8Array>,
+  ): Promise<AsyncIterable<string | Uint8Array> | string | Uint8Array> {
+    let cur: AsyncIterable<string | Uint8Array> | string | Uint8Array = readable;
+    this._lock = LOCK_ON_SEND;
+    try {
+      for (const hook of hooks) {
+        const r = await hook(this._req as Request, this, cur);
+        if (typeof r === 'string' || r instanceof Uint8Array || (r !== null && typeof r === 'object' && isReadable(r))) cur = r;
+      }
+    } finally {
+      this._lock = LOCK_NONE;
+    }
+    return cur;
   }
 
   /** @internal Ends a started stream by closing the connection. */

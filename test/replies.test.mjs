@@ -3,7 +3,9 @@
 // header validation on every path, headers set before a throw stay on the error answer.
 
 import t from 'tap'
+import { createRequire } from 'node:module'
 import { forBoth, throwsCode } from './helpers/api.mjs'
+const require = createRequire(import.meta.url)
 
 forBoth(t, 'header() replaces, Set-Cookie accumulates, headers() sets several', {
   setup (app) {
@@ -121,4 +123,33 @@ t.test('a sent reply refuses header changes', async (t) => {
   throwsCode(t, () => res.header('X-A', '1'), 'SALVO_ERR_ALREADY_SENT')
   throwsCode(t, () => res.removeHeader('X-A'), 'SALVO_ERR_ALREADY_SENT')
   throwsCode(t, () => res.headers({ 'X-A': '1' }), 'SALVO_ERR_ALREADY_SENT')
+})
+
+forBoth(t, 'onSend runs for streamed answers with the stream as payload, and may replace it', {
+  setup (app) {
+    const { Readable, Transform } = require('node:stream')
+    const upper = () => new Transform({ transform (c, e, cb) { cb(null, Buffer.from(String(c).toUpperCase())) } })
+    app.addHook('onSend', (req, res, payload) => {
+      const isStream = payload !== null && typeof payload === 'object' && typeof payload.pipe === 'function'
+      res.header('X-Payload', isStream ? 'stream' : typeof payload)
+      if (isStream && req.url === '/upper') return payload.pipe(upper())
+      if (isStream && req.url === '/whole') return 'replaced'
+      return undefined
+    })
+    app.get('/returned', () => Readable.from(['ab', 'cd']))
+    app.get('/upper', (req, res) => { res.send(Readable.from(['ab', 'cd'])) })
+    app.get('/whole', () => Readable.from(['ab']))
+    app.get('/text', () => 'plain')
+  }
+}, async (t, { request }) => {
+  const r = await request({ url: '/returned' })
+  t.equal(r.headers['x-payload'], 'stream')
+  t.equal(r.body, 'abcd')
+  const u = await request({ url: '/upper' })
+  t.equal(u.headers['x-payload'], 'stream')
+  t.equal(u.body, 'ABCD', 'the stream a hook returned is sent')
+  const w = await request({ url: '/whole' })
+  t.equal(w.body, 'replaced')
+  const p = await request({ url: '/text' })
+  t.equal(p.headers['x-payload'], 'string')
 })
