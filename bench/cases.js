@@ -47,6 +47,7 @@ const KIB = 'x'.repeat(1024)
 const SALVO = 'servers/salvo.js'
 const NODE = 'servers/node-http.js'
 const FASTIFY = 'servers/fastify.js'
+const SALVO_PLUGINS = 'servers/salvo-plugins.js'
 
 // The three hello routes (same handler shapes in every server): sync, async
 // (an already-settled promise), setImmediate (settles on a later loop turn).
@@ -87,6 +88,16 @@ const CASES = [
     expect: JSON_HELLO,
     loads: { pipelined: pipelined() },
     report: true
+  },
+  {
+    // JSON behind the cors and compress plugins (app-wide), a body below the threshold.
+    name: 'salvo-cors-compress',
+    server: SALVO_PLUGINS,
+    path: '/cors-compress',
+    expect: JSON_HELLO,
+    loads: { pipelined: pipelined() },
+    report: true,
+    costOf: 'salvo-json'
   },
   {
     name: 'salvo-async-json',

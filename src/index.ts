@@ -15,3 +15,7 @@ export type { ClusterOptions, AppFactory, WorkerInfo, WorkerStats } from './clus
 export { SalvoError, codes } from './errors';
 export type { ErrorCode } from './errors';
 export { binding as native } from './native';
+export { cors } from './plugins/cors';
+export type { CorsOptions, CorsOrigin } from './plugins/cors';
+export { compress } from './plugins/compress';
+export type { CompressOptions, Encoding } from './plugins/compress';

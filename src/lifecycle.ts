@@ -74,6 +74,9 @@ export class Lifecycle {
    */
   run(req: Request, res: Reply, route: Route): PromiseLike<unknown> | undefined {
     const h = route.hooks as Hooks;
+    // A streamed answer runs the route's onSend hooks itself (Reply.stream).
+    res._req = req;
+    res._route = route;
     try {
       for (let stage = 0; stage < 2; stage++) {
         const list = stage === 0 ? h.onRequest : h.preHandler;

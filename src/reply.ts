@@ -52,6 +52,8 @@ export class Reply {
   /** @internal */ _type: string | null = null;
   /** @internal Extra header lines, each "Name: value\r\n". */
   _headers = '';
+  /** @internal The fields behind _headers, by lower-case name: [name as first set, values]. */
+  _fields: Map<string, [string, string[]]> | null = null;
   /** @internal */ _sent = false;
   /** @internal A value to send as JSON whatever its type (res.json). */
   _json = false;
@@ -96,11 +98,14 @@ export class Reply {
   /** @param _hwm the connection high-water mark (AppOptions.highWaterMark) */
   constructor(private readonly _hwm = 1024 * 1024) {}
 
-  /** @internal Forgets what was chosen (an error answer replaces it). */
+  /**
+   * @internal Forgets what was chosen for an error answer.  Headers set
+   * before the throw stay (fastify keeps them, so CORS and the like reach
+   * error answers), except Content-Type, which the error answer chooses.
+   */
   _reset(): void {
     this._status = 200;
     this._type = null;
-    this._headers = '';
     this._sent = false;
     this._json = false;
     this._body = undefined;
@@ -139,7 +144,11 @@ export class Reply {
     return this;
   }
 
-  /** Adds a header line; a list value adds one line per element. */
+  /**
+   * Sets a header, replacing any earlier value of that name (case-insensitive);
+   * a list value sends one line per element.  `Set-Cookie` accumulates instead
+   * (each call adds lines: RFC 6265 3 forbids folding cookies into one line).
+   */
   header(name: string, value: string | number | readonly (string | number)[]): this {
     this._assertHeadOpen();
     checkHeaderName(name);
@@ -147,15 +156,76 @@ export class Reply {
     if (MANAGED.has(lower)) throw new SalvoError('SALVO_ERR_INVALID_HEADER', `${name} is managed by salvo`);
     if (Array.isArray(value)) {
       if (lower === 'content-type') throw new SalvoError('SALVO_ERR_INVALID_HEADER', 'Content-Type takes one value');
-      let lines = '';
-      for (const one of value) lines += name + ': ' + checkHeaderValue(name, one) + '\r\n';
-      this._headers += lines;
+      const list: string[] = [];
+      for (const one of value) list.push(checkHeaderValue(name, one));
+      this._setField(lower, name, list);
       return this;
     }
     const v = checkHeaderValue(name, value);
     if (lower === 'content-type') this._type = v;
-    else this._headers += name + ': ' + v + '\r\n';
+    else this._setField(lower, name, [v]);
     return this;
+  }
+
+  /** Sets each header of `fields` as `header(name, value)` does; all are checked before any is set. */
+  headers(fields: Record<string, string | number | readonly (string | number)[]>): this {
+    this._assertHeadOpen();
+    if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
+      throw new SalvoError('SALVO_ERR_INVALID_ARG', 'headers() takes an object of name: value');
+    }
+    const entries = Object.entries(fields);
+    for (const [name, value] of entries) {
+      checkHeaderName(name);
+      if (MANAGED.has(name.toLowerCase())) throw new SalvoError('SALVO_ERR_INVALID_HEADER', `${name} is managed by salvo`);
+      for (const one of Array.isArray(value) ? value : [value]) checkHeaderValue(name, one);
+    }
+    for (const [name, value] of entries) this.header(name, value);
+    return this;
+  }
+
+  /** The value set for `name` (case-insensitive): a string, a list for a repeated field (Set-Cookie), or undefined. */
+  getHeader(name: string): string | string[] | undefined {
+    if (typeof name !== 'string') return undefined;
+    const lower = name.toLowerCase();
+    if (lower === 'content-type') return this._type ?? undefined;
+    const f = this._fields?.get(lower);
+    if (f === undefined) return undefined;
+    return f[1].length === 1 && lower !== 'set-cookie' ? f[1][0] : f[1].slice();
+  }
+
+  hasHeader(name: string): boolean {
+    return this.getHeader(name) !== undefined;
+  }
+
+  /** Removes a header set earlier (no-op when there is none). */
+  removeHeader(name: string): this {
+    this._assertHeadOpen();
+    if (typeof name !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'removeHeader() takes a header name');
+    const lower = name.toLowerCase();
+    if (lower === 'content-type') this._type = null;
+    else if (this._fields?.delete(lower)) this._render();
+    return this;
+  }
+
+  /** @internal Records a field and re-renders the header lines (only replies that set headers pay). */
+  _setField(lower: string, name: string, values: string[]): void {
+    const fields = (this._fields ??= new Map());
+    const had = fields.get(lower);
+    if (lower === 'set-cookie' && had !== undefined) {
+      for (const v of values) had[1].push(v);
+      this._headers += renderLines(had[0], values);
+      return;
+    }
+    fields.set(lower, [had?.[0] ?? name, values]);
+    if (had === undefined) this._headers += renderLines(name, values);
+    else this._render();
+  }
+
+  /** @internal */
+  _render(): void {
+    let s = '';
+    if (this._fields !== null) for (const [name, values] of this._fields.values()) s += renderLines(name, values);
+    this._headers = s;
   }
 
   type(mime: string): this {
@@ -199,7 +269,7 @@ export class Reply {
     // Validated before anything is recorded: a bad URL leaves the reply as it was.
     const location = checkHeaderValue('Location', url);
     this.status(code);
-    this._headers += 'Location: ' + location + '\r\n';
+    this._setField('location', 'Location', [location]);
     this.send('');
   }
 
@@ -256,8 +326,18 @@ export class Reply {
    * the error is rethrown.
    */
   async stream(readable: AsyncIterable<string | Uint8Array>): Promise<void> {
+    let src: AsyncIterable<string | Uint8Array> | string | Uint8Array = readable;
+    const h = this._route === null ? null : this._route.hooks;
+    if (h !== null && h.onSend.length !== 0 && !this._streaming) src = await this._streamSendHooks(h.onSend, readable);
+    if (typeof src === 'string' || src instanceof Uint8Array) {
+      // An onSend hook replaced the stream with a whole body: one chunk.
+      if (src.length !== 0) this.write(src);
+      else if (!this._streaming) this.write(EMPTY);
+      this.end();
+      return;
+    }
     try {
-      for await (const chunk of readable) {
+      for await (const chunk of src) {
         if (!this.write(chunk)) await this.drained();
       }
     } catch (err) {
@@ -266,6 +346,28 @@ export class Reply {
     }
     if (!this._streaming) this.write(EMPTY); // an empty stream still sends its head
     this.end();
+  }
+
+  /**
+   * @internal onSend hooks of a streamed answer (as in fastify): the stream
+   * is the payload; a hook may set headers and the status, and may return a
+   * stream (say, the stream compressed) or a whole body to send instead.
+   */
+  async _streamSendHooks(
+    hooks: readonly ((req: Request, res: Reply, payload: any) => unknown)[],
+    readable: AsyncIterable<string | Uint8Array>,
+  ): Promise<AsyncIterable<string | Uint8Array> | string | Uint8Array> {
+    let cur: AsyncIterable<string | Uint8Array> | string | Uint8Array = readable;
+    this._lock = LOCK_ON_SEND;
+    try {
+      for (const hook of hooks) {
+        const r = await hook(this._req as Request, this, cur);
+        if (typeof r === 'string' || r instanceof Uint8Array || (r !== null && typeof r === 'object' && isReadable(r))) cur = r;
+      }
+    } finally {
+      this._lock = LOCK_NONE;
+    }
+    return cur;
   }
 
   /** @internal Ends a started stream by closing the connection. */
@@ -278,3 +380,9 @@ export class Reply {
 }
 
 const EMPTY = new Uint8Array(0);
+
+function renderLines(name: string, values: readonly string[]): string {
+  let s = '';
+  for (const v of values) s += name + ': ' + v + '\r\n';
+  return s;
+}
