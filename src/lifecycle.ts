@@ -41,6 +41,8 @@ export interface Route {
   readonly serializers: Record<number, (v: unknown) => string> | null;
   /** Resolved when the app starts; null when the route has none (the fast path). */
   hooks: Hooks | null;
+  /** The error handler of the route's plugin context (resolved at start; null: the default JSON error). */
+  errorHandler: ErrorHandler | null;
   /** The last constant string answer and its bytes, valid for one Date value. */
   cacheBody: string | undefined;
   cacheBytes: Buffer | undefined;
@@ -151,7 +153,7 @@ export class Lifecycle {
   fail(req: Request, res: Reply, route: Route, err: unknown): PromiseLike<unknown> | undefined {
     const h = route.hooks;
     if (h !== null && h.onError.length) return this.failAsync(req, res, route, err);
-    return this.handleError(req, res, err);
+    return this.handleError(req, res, route, err);
   }
 
   async failAsync(req: Request, res: Reply, route: Route, err: unknown): Promise<unknown> {
@@ -172,17 +174,17 @@ export class Lifecycle {
         res._lock = lock;
       }
     }
-    return this.handleError(req, res, err);
+    return this.handleError(req, res, route, err);
   }
 
-  private handleError(req: Request, res: Reply, err: unknown): PromiseLike<unknown> | undefined {
+  private handleError(req: Request, res: Reply, route: Route, err: unknown): PromiseLike<unknown> | undefined {
     if (res._sent) {
       // Too late for an error response: a started stream is cut instead.
       if (res._streaming && !res._ended) res._abortStream();
       return undefined;
     }
     res._reset();
-    const eh = this.options.errorHandler;
+    const eh = route.errorHandler ?? this.options.errorHandler;
     if (eh !== null) {
       try {
         const v = eh(err, req, res);
