@@ -22,6 +22,7 @@ import { Request } from './request';
 import { DateCache } from './response';
 import { Router, type Params } from './router';
 import { HOOK_NAMES, PluginContext, checkPrefix, joinPrefix, type HookName } from './plugin-context';
+import { compileValidation, type ValidatorCompiler } from './validation';
 import { enqueueAfter, enqueuePlugin, load, newLoader, pluginFunction, type Loadable, type Plugin, type PluginModule } from './plugin-loader';
 
 export type { AppOptions, ListenOptions } from './options';
@@ -50,7 +51,7 @@ export type { Plugin } from './plugin-loader';
 
 export interface RouteOptions {
   /** JSON Schemas; `response` maps a status code to the schema its JSON body is serialized with (fast-json-stringify, compiled once). */
-  schema?: { response?: Record<number | string, object> };
+  schema?: { body?: object; querystring?: object; params?: object; headers?: object; response?: Record<number | string, object> };
   /** Hooks for this route only, run after the app's. */
   onRequest?: Hook | Hook[];
   preHandler?: Hook | Hook[];
@@ -142,7 +143,7 @@ export class App {
   private readonly opts: ResolvedOptions;
   private readonly date = new DateCache();
   /** A route's own hooks and the context it was added in, resolved at start. */
-  private readonly routeCtx = new Map<Route, { own: Partial<Hooks>; ctx: PluginContext }>();
+  private readonly routeCtx = new Map<Route, { own: Partial<Hooks>; ctx: PluginContext; validate: Hook | null }>();
   private notFoundHandler: Handler | null = null;
   /** Not-found handlers set inside prefixed plugins: the longest matching prefix answers. */
   private readonly prefixNotFound: [string, Handler][] = [];
@@ -313,15 +314,17 @@ export class App {
       const list = asList(name, o[name] as never);
       if (list.length) (own as Record<string, unknown[]>)[name] = list;
     }
+    // Validation runs first among the route's preHandler hooks (after every onRequest hook).
+    const validate = compileValidation(method, path, schema, this._ctx.resolveValidatorCompiler());
     this.router.add(route); // validates and throws on duplicates
     this.routes.push(route);
-    this.routeCtx.set(route, { own, ctx: this._ctx });
+    this.routeCtx.set(route, { own, ctx: this._ctx, validate });
     // Under a prefix, '/' is the prefix itself and the prefix with a trailing slash (fastify's 'both').
     if (routePath === '/' && this._ctx.prefix !== '') {
       const withSlash = { ...route, id: this.routes.length, path: path + '/' };
       this.router.add(withSlash);
       this.routes.push(withSlash);
-      this.routeCtx.set(withSlash, { own, ctx: this._ctx });
+      this.routeCtx.set(withSlash, { own, ctx: this._ctx, validate });
     }
     return this;
   }
@@ -335,8 +338,8 @@ export class App {
     if (root.started) return;
     root.started = true;
     for (const r of root.routes) {
-      const rc = root.routeCtx.get(r) as { own: Partial<Hooks>; ctx: PluginContext };
-      r.hooks = rc.ctx.resolveHooks(rc.own);
+      const rc = root.routeCtx.get(r) as { own: Partial<Hooks>; ctx: PluginContext; validate: Hook | null };
+      r.hooks = rc.ctx.resolveHooks(rc.own, rc.validate);
       r.errorHandler = rc.ctx.resolveErrorHandler();
     }
   }
@@ -376,6 +379,14 @@ export class App {
     const root = this._root;
     await load(root._loader);
     root.start();
+    return this;
+  }
+
+  /** Compiles this instance's (and its plugins') request schemas from now on (default: ajv with fastify's options). */
+  setValidatorCompiler(compiler: ValidatorCompiler): this {
+    this.assertNotStarted('a validator compiler');
+    if (typeof compiler !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'the validator compiler must be a function');
+    this._ctx.validatorCompiler = compiler;
     return this;
   }
 

@@ -230,6 +230,11 @@ export class Lifecycle {
     if (info.code !== undefined && (s < 500 || Object.prototype.hasOwnProperty.call(codes, info.code) || this.options.debug)) body.code = info.code;
     body.error = statusText(s);
     body.message = (s < 500 || this.options.debug) && info.message !== undefined ? info.message : statusText(s);
+    if (info.code === 'SALVO_ERR_VALIDATION') {
+      const e = err as { validation?: unknown; validationContext?: unknown };
+      body.validation = e.validation;
+      body.validationContext = e.validationContext;
+    }
     if (this.options.debug && info.stack !== undefined) body.stack = info.stack;
     res._reset();
     res._lock = LOCK_NONE;

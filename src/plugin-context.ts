@@ -12,7 +12,8 @@
  * walks the tree.
  */
 import { SalvoError } from './errors';
-import type { ErrorHandler, Hooks } from './lifecycle';
+import type { ErrorHandler, Hook, Hooks } from './lifecycle';
+import { defaultValidatorCompiler, type ValidatorCompiler } from './validation';
 
 export const SKIP_OVERRIDE = Symbol.for('skip-override');
 
@@ -26,6 +27,7 @@ export function emptyHooks(): Hooks {
 export class PluginContext {
   readonly hooks: Hooks = emptyHooks();
   errorHandler: ErrorHandler | null = null;
+  validatorCompiler: ValidatorCompiler | null = null;
   constructor(
     readonly parent: PluginContext | null,
     /** The full prefix of this context's routes ('' at the root). */
@@ -33,7 +35,7 @@ export class PluginContext {
   ) {}
 
   /** The hook lists that apply to a route of this context, its own after them. */
-  resolveHooks(own: Partial<Hooks> | undefined): Hooks | null {
+  resolveHooks(own: Partial<Hooks> | undefined, validate: Hook | null = null): Hooks | null {
     const chain: PluginContext[] = [];
     for (let c: PluginContext | null = this; c !== null; c = c.parent) chain.unshift(c);
     const h = emptyHooks();
@@ -42,7 +44,15 @@ export class PluginContext {
       for (const c of chain) list.push(...(c.hooks[name] as unknown[]));
       if (own?.[name] !== undefined) list.push(...(own[name] as unknown[]));
     }
+    // Validation first among preHandler hooks: after onRequest, before every preHandler (fastify's order).
+    if (validate !== null) h.preHandler.unshift(validate);
     return HOOK_NAMES.some((n) => h[n].length > 0) ? h : null;
+  }
+
+  /** The nearest validator compiler up the chain, else ajv with fastify's options. */
+  resolveValidatorCompiler(): ValidatorCompiler {
+    for (let c: PluginContext | null = this; c !== null; c = c.parent) if (c.validatorCompiler !== null) return c.validatorCompiler;
+    return defaultValidatorCompiler;
   }
 
   /** The nearest error handler up the chain (null: the default JSON error). */
