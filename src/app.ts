@@ -21,6 +21,9 @@ import type { Reply } from './reply';
 import { Request } from './request';
 import { DateCache } from './response';
 import { Router, type Params } from './router';
+import { HOOK_NAMES, PluginContext, checkPrefix, joinPrefix, type HookName } from './plugin-context';
+import { compileValidation, type ValidatorCompiler } from './validation';
+import { enqueueAfter, enqueuePlugin, load, newLoader, pluginFunction, type Loadable, type Plugin, type PluginModule } from './plugin-loader';
 
 export type { AppOptions, ListenOptions } from './options';
 export type { InjectOptions, InjectResponse } from './inject';
@@ -43,11 +46,12 @@ export type PathParams<P extends string> = string extends P
 
 export type RouteHandler<P extends string> = (req: Request<PathParams<P>>, res: Reply) => unknown;
 
-export type HookName = 'onRequest' | 'preHandler' | 'onSend' | 'onResponse' | 'onError';
+export type { HookName } from './plugin-context';
+export type { Plugin } from './plugin-loader';
 
 export interface RouteOptions {
   /** JSON Schemas; `response` maps a status code to the schema its JSON body is serialized with (fast-json-stringify, compiled once). */
-  schema?: { response?: Record<number | string, object> };
+  schema?: { body?: object; querystring?: object; params?: object; headers?: object; response?: Record<number | string, object> };
   /** Hooks for this route only, run after the app's. */
   onRequest?: Hook | Hook[];
   preHandler?: Hook | Hook[];
@@ -56,7 +60,6 @@ export interface RouteOptions {
   onError?: ErrorHook | ErrorHook[];
 }
 
-const HOOK_NAMES: readonly HookName[] = ['onRequest', 'preHandler', 'onSend', 'onResponse', 'onError'];
 
 function asList<T>(name: string, v: T | T[] | undefined): T[] {
   const list = v === undefined ? [] : Array.isArray(v) ? v : [v];
@@ -139,12 +142,19 @@ export class App {
   private readonly router = new Router<Route>();
   private readonly opts: ResolvedOptions;
   private readonly date = new DateCache();
-  private readonly hooks: Hooks = { onRequest: [], preHandler: [], onSend: [], onResponse: [], onError: [] };
-  private readonly routeHooks = new Map<Route, Partial<Hooks>>();
+  /** A route's own hooks and the context it was added in, resolved at start. */
+  private readonly routeCtx = new Map<Route, { own: Partial<Hooks>; ctx: PluginContext; validate: Hook | null }>();
   private notFoundHandler: Handler | null = null;
+  /** Not-found handlers set inside prefixed plugins: the longest matching prefix answers. */
+  private readonly prefixNotFound: [string, Handler][] = [];
+  /** @internal This instance's encapsulation context (a plugin's instance has its own). */
+  _ctx: PluginContext = new PluginContext(null, '');
+  /** @internal The app itself (a plugin's instance is an object whose prototype chain leads to it). */
+  _root: App = this;
+  /** @internal Plugins registered on this instance, not loaded yet. */
+  _loader: Loadable<App> = newLoader<App>((opts, skip) => this.childInstance(opts, skip));
   /** Decorated properties with a default value, restored on every reused request. */
   private readonly defaults: [string, unknown][] = [];
-  private errorHandler: ErrorHandler | null = null;
   private started = false;
   private injector: Engine | undefined;
   /** Requests of this app: a subclass so decorators stay per app. */
@@ -225,7 +235,7 @@ export class App {
     this.assertNotStarted('hooks');
     if (!HOOK_NAMES.includes(name)) throw new SalvoError('SALVO_ERR_INVALID_ARG', `unknown hook: ${String(name)}`);
     if (typeof fn !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', `${name} hook must be a function`);
-    (this.hooks[name] as unknown[]).push(fn);
+    (this._ctx.hooks[name] as unknown[]).push(fn);
     return this;
   }
 
@@ -233,7 +243,8 @@ export class App {
   setNotFoundHandler(handler: (req: Request, res: Reply) => unknown): this {
     this.assertNotStarted('a not-found handler');
     if (typeof handler !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'the not-found handler must be a function');
-    this.notFoundHandler = handler as Handler;
+    if (this._ctx.prefix !== '') this._root.prefixNotFound.push([this._ctx.prefix, handler as Handler]);
+    else this._root.notFoundHandler = handler as Handler;
     return this;
   }
 
@@ -241,7 +252,7 @@ export class App {
   setErrorHandler(handler: (err: any, req: Request, res: Reply) => unknown): this {
     this.assertNotStarted('an error handler');
     if (typeof handler !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'the error handler must be a function');
-    this.errorHandler = handler as ErrorHandler;
+    this._ctx.errorHandler = handler as ErrorHandler;
     return this;
   }
 
@@ -253,7 +264,7 @@ export class App {
     this.assertNotStarted('request decorators');
     if (typeof name !== 'string' || name === '') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'decorator name must be a non-empty string');
     const proto = this.RequestClass.prototype as unknown as Record<string, unknown>;
-    this.customRequests = true;
+    this._root.customRequests = true;
     if (name in proto || name.startsWith('_')) throw new SalvoError('SALVO_ERR_DECORATOR_EXISTS', name);
     if (typeof value === 'function') {
       Object.defineProperty(proto, name, { value, writable: true, configurable: true });
@@ -278,8 +289,10 @@ export class App {
     if (this.started) throw new SalvoError('SALVO_ERR_ALREADY_STARTED', what);
   }
 
-  private add(method: string, path: string, a: unknown, b?: unknown): this {
+  private add(method: string, routePath: string, a: unknown, b?: unknown): this {
     this.assertNotStarted('routes');
+    if (typeof routePath !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'path must be a string');
+    const path = joinPrefix(this._ctx.prefix, routePath);
     const [options, handler] = typeof a === 'function' && b === undefined ? [{}, a] : [a, b];
     if (typeof path !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'path must be a string');
     if (options === null || typeof options !== 'object') throw new SalvoError('SALVO_ERR_INVALID_ARG', `options for ${method} ${path} must be an object`);
@@ -294,16 +307,25 @@ export class App {
     const route: Route = {
       id: this.routes.length, method, path, handler: handler as Handler, paramNames,
       serializers: compileSerializers(method, path, schema?.response),
-      hooks: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
+      hooks: null, errorHandler: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
     const own: Partial<Hooks> = {};
     for (const name of HOOK_NAMES) {
       const list = asList(name, o[name] as never);
       if (list.length) (own as Record<string, unknown[]>)[name] = list;
     }
+    // Validation runs first among the route's preHandler hooks (after every onRequest hook).
+    const validate = compileValidation(method, path, schema, this._ctx.resolveValidatorCompiler());
     this.router.add(route); // validates and throws on duplicates
     this.routes.push(route);
-    if (Object.keys(own).length) this.routeHooks.set(route, own);
+    this.routeCtx.set(route, { own, ctx: this._ctx, validate });
+    // Under a prefix, '/' is the prefix itself and the prefix with a trailing slash (fastify's 'both').
+    if (routePath === '/' && this._ctx.prefix !== '') {
+      const withSlash = { ...route, id: this.routes.length, path: path + '/' };
+      this.router.add(withSlash);
+      this.routes.push(withSlash);
+      this.routeCtx.set(withSlash, { own, ctx: this._ctx, validate });
+    }
     return this;
   }
 
@@ -312,27 +334,105 @@ export class App {
    * route (null when a route has none: its requests take the fast path).
    */
   private start(): void {
-    if (this.started) return;
-    this.started = true;
-    for (const r of this.routes) r.hooks = this.hooksFor(this.routeHooks.get(r));
+    const root = this._root;
+    if (root.started) return;
+    root.started = true;
+    for (const r of root.routes) {
+      const rc = root.routeCtx.get(r) as { own: Partial<Hooks>; ctx: PluginContext; validate: Hook | null };
+      r.hooks = rc.ctx.resolveHooks(rc.own, rc.validate);
+      r.errorHandler = rc.ctx.resolveErrorHandler();
+    }
   }
 
   private hooksFor(own: Partial<Hooks> | undefined): Hooks | null {
-    const h: Hooks = {
-      onRequest: [...this.hooks.onRequest, ...(own?.onRequest ?? [])],
-      preHandler: [...this.hooks.preHandler, ...(own?.preHandler ?? [])],
-      onSend: [...this.hooks.onSend, ...(own?.onSend ?? [])],
-      onResponse: [...this.hooks.onResponse, ...(own?.onResponse ?? [])],
-      onError: [...this.hooks.onError, ...(own?.onError ?? [])],
+    return this._root._ctx.resolveHooks(own);
+  }
+
+  // ---- plugins (src/plugin-context.ts, src/plugin-loader.ts) ----------------
+
+  /**
+   * Queues a plugin: `plugin(instance, opts)` (returning a promise or not) or
+   * `plugin(instance, opts, done)`.  What it adds applies to its routes and
+   * children only, unless it is marked with fp(); `prefix` nests.
+   */
+  register<O extends Record<string, unknown> = Record<string, unknown>>(plugin: Plugin<this, O> | PluginModule<this, O>, opts?: O & { prefix?: string }): this {
+    this.assertNotStarted('plugins');
+    const fn = pluginFunction<App>(plugin);
+    const o = objectArg('register() options', opts);
+    checkPrefix(o.prefix);
+    enqueuePlugin(this._loader, fn, o);
+    return this;
+  }
+
+  /** Loads the plugins registered so far; with a callback, queues it to run once they are loaded. */
+  after(): Promise<this>;
+  after(fn: (err: Error | null) => unknown): this;
+  after(fn?: (err: Error | null) => unknown): this | Promise<this> {
+    if (fn === undefined) return load(this._loader).then(() => this);
+    if (typeof fn !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'after() takes a function');
+    enqueueAfter(this._loader, fn);
+    return this;
+  }
+
+  /** Loads every registered plugin, in order, and freezes the app (listen and inject call it). */
+  async ready(): Promise<this> {
+    const root = this._root;
+    await load(root._loader);
+    root.start();
+    return this;
+  }
+
+  /** Compiles this instance's (and its plugins') request schemas from now on (default: ajv with fastify's options). */
+  setValidatorCompiler(compiler: ValidatorCompiler): this {
+    this.assertNotStarted('a validator compiler');
+    if (typeof compiler !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'the validator compiler must be a function');
+    this._ctx.validatorCompiler = compiler;
+    return this;
+  }
+
+  /** Adds a property to this instance and the plugins registered on it (encapsulated). */
+  decorate(name: string, value: unknown): this {
+    this.assertNotStarted('decorators');
+    if (typeof name !== 'string' || name === '') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'decorator name must be a non-empty string');
+    if (name in this || name.startsWith('_')) throw new SalvoError('SALVO_ERR_DECORATOR_EXISTS', name);
+    Object.defineProperty(this, name, { value, writable: true, configurable: true, enumerable: true });
+    return this;
+  }
+
+  hasDecorator(name: string): boolean {
+    return name in this;
+  }
+
+  /** The instance a plugin is given: its own context, everything else through the prototype chain. */
+  private childInstance(opts: Record<string, unknown>, skip: boolean): App {
+    if (skip) return this;
+    const child = Object.create(this) as App;
+    child._ctx = new PluginContext(this._ctx, this._ctx.prefix + checkPrefix(opts.prefix));
+    child._loader = newLoader<App>((o, s) => child.childInstance(o, s));
+    return child;
+  }
+
+  /** The not-found handler: the one of the longest matching plugin prefix, else the app's. */
+  private notFoundFor(): Handler | null {
+    const root = this._root;
+    const own = root.notFoundHandler;
+    if (root.prefixNotFound.length === 0) return own;
+    const list = [...root.prefixNotFound].sort((a, b) => b[0].length - a[0].length);
+    const fallback = own ?? ((req: Request) => {
+      throw new SalvoError('SALVO_ERR_NOT_FOUND', `${req.method} ${req.path}`);
+    });
+    return (req, res) => {
+      const p = req.path;
+      for (const [prefix, h] of list) if (p === prefix || p.startsWith(prefix + '/')) return h(req, res);
+      return fallback(req, res);
     };
-    return HOOK_NAMES.some((n) => h[n].length > 0) ? h : null;
   }
 
   /** The synthetic routes that answer 404 and 405. */
   private fallbackRoute(id: number, path: string, handler: Handler): Route {
     return {
       id, method: '*', path, handler, paramNames: [], serializers: null,
-      hooks: this.hooksFor(undefined), cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
+      hooks: this.hooksFor(undefined), errorHandler: this._root._ctx.errorHandler, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
   }
 
@@ -372,7 +472,7 @@ export class App {
       nativeOptions,
     );
     const ipOf = (connId: number) => native.remoteAddress(connId);
-    const notFound = this.notFoundHandler ?? ((req: Request) => {
+    const notFound = this.notFoundFor() ?? ((req: Request) => {
       throw new SalvoError('SALVO_ERR_NOT_FOUND', `${req.method} ${req.path}`);
     });
     dispatcher = new Dispatcher(native, this.routes, this.router, this.date, {
@@ -384,8 +484,8 @@ export class App {
       methodNotAllowed: this.fallbackRoute(-2, '*', (req) => {
         throw new SalvoError('SALVO_ERR_METHOD_NOT_ALLOWED', `${req.method} ${req.path}`);
       }),
-      errorHandler: this.errorHandler,
-      RequestClass: this.customRequests ? this.RequestClass : Request,
+      errorHandler: this._root._ctx.errorHandler,
+      RequestClass: this._root.customRequests ? this.RequestClass : Request,
       ipOf,
       decorate: this.defaults.length === 0 ? null : (req: Request) => {
         const r = req as unknown as Record<string, unknown>;
@@ -431,6 +531,7 @@ export class App {
     }
     const backlog = positiveInt('backlog', lo.backlog, 511);
     if (lo.reusePort !== undefined && typeof lo.reusePort !== 'boolean') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'reusePort must be a boolean');
+    await this.ready();
     const { native, closed } = this.engine(() => {});
     let bound: number;
     try {
@@ -448,11 +549,13 @@ export class App {
    */
   async inject(options: InjectOptions = {}): Promise<InjectResponse> {
     const bytes = injectRequest(options); // validates: throws before anything runs
-    if (this.injector === undefined) {
-      this.injector = this.engine(() => {});
+    const root = this._root;
+    if (root.injector === undefined) {
+      await root.ready();
+      root.injector ??= root.engine(() => {});
       this.date.start(); // an unref'd 1 s timer: the Date header stays current
     }
-    const eng = this.injector;
+    const eng = root.injector;
     const raw = await new Promise<Buffer>((resolve) => {
       const id = eng.native.inject(bytes);
       eng.injected.set(id, { chunks: [], done: resolve });

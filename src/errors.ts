@@ -33,6 +33,7 @@ export const codes = {
   SALVO_ERR_INVALID_JSON: def('SALVO_ERR_INVALID_JSON', 'The request body is not valid JSON: %s', 400),
   SALVO_ERR_UNSUPPORTED_MEDIA_TYPE: def('SALVO_ERR_UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type: %s', 415),
   SALVO_ERR_RESPONSE_TYPE: def('SALVO_ERR_RESPONSE_TYPE', 'Cannot send a value of type %s'),
+  SALVO_ERR_VALIDATION: def('SALVO_ERR_VALIDATION', '%s', 400),
   SALVO_ERR_PROTO_POISONING: def('SALVO_ERR_PROTO_POISONING', 'The JSON body has a forbidden key: %s', 400),
   SALVO_ERR_HANDLER_TIMEOUT: def('SALVO_ERR_HANDLER_TIMEOUT', 'The request was not answered within requestTimeout', 503),
   // Protocol errors found by the parser (sent, then the connection closes).

@@ -4,7 +4,8 @@
  * call per read, one write per batch.
  */
 export { App, Server } from './app';
-export type { AppOptions, ListenOptions, CloseOptions, PathParams, RouteHandler, RouteOptions, HookName, InjectOptions, InjectResponse } from './app';
+export { fp, fp as plugin } from './plugin-context';
+export type { AppOptions, ListenOptions, CloseOptions, PathParams, RouteHandler, RouteOptions, HookName, InjectOptions, InjectResponse, Plugin } from './app';
 export { Reply } from './reply';
 export type { CookieOptions } from './cookies';
 export type { Query } from './query';

@@ -41,6 +41,8 @@ export interface Route {
   readonly serializers: Record<number, (v: unknown) => string> | null;
   /** Resolved when the app starts; null when the route has none (the fast path). */
   hooks: Hooks | null;
+  /** The error handler of the route's plugin context (resolved at start; null: the default JSON error). */
+  errorHandler: ErrorHandler | null;
   /** The last constant string answer and its bytes, valid for one Date value. */
   cacheBody: string | undefined;
   cacheBytes: Buffer | undefined;
@@ -154,7 +156,7 @@ export class Lifecycle {
   fail(req: Request, res: Reply, route: Route, err: unknown): PromiseLike<unknown> | undefined {
     const h = route.hooks;
     if (h !== null && h.onError.length) return this.failAsync(req, res, route, err);
-    return this.handleError(req, res, err);
+    return this.handleError(req, res, route, err);
   }
 
   async failAsync(req: Request, res: Reply, route: Route, err: unknown): Promise<unknown> {
@@ -175,17 +177,17 @@ export class Lifecycle {
         res._lock = lock;
       }
     }
-    return this.handleError(req, res, err);
+    return this.handleError(req, res, route, err);
   }
 
-  private handleError(req: Request, res: Reply, err: unknown): PromiseLike<unknown> | undefined {
+  private handleError(req: Request, res: Reply, route: Route, err: unknown): PromiseLike<unknown> | undefined {
     if (res._sent) {
       // Too late for an error response: a started stream is cut instead.
       if (res._streaming && !res._ended) res._abortStream();
       return undefined;
     }
     res._reset();
-    const eh = this.options.errorHandler;
+    const eh = route.errorHandler ?? this.options.errorHandler;
     if (eh !== null) {
       try {
         const v = eh(err, req, res);
@@ -231,6 +233,11 @@ export class Lifecycle {
     if (info.code !== undefined && (s < 500 || Object.prototype.hasOwnProperty.call(codes, info.code) || this.options.debug)) body.code = info.code;
     body.error = statusText(s);
     body.message = (s < 500 || this.options.debug) && info.message !== undefined ? info.message : statusText(s);
+    if (info.code === 'SALVO_ERR_VALIDATION') {
+      const e = err as { validation?: unknown; validationContext?: unknown };
+      body.validation = e.validation;
+      body.validationContext = e.validationContext;
+    }
     if (this.options.debug && info.stack !== undefined) body.stack = info.stack;
     res._reset();
     res._lock = LOCK_NONE;

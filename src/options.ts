@@ -114,17 +114,14 @@ export const LISTEN_KEYS = ['port', 'host', 'backlog', 'reusePort'];
 
 export const ROUTE_KEYS = ['schema', 'onRequest', 'preHandler', 'onSend', 'onResponse', 'onError'];
 
-/** Schema keys fastify validates with; until salvo validates, declaring one is an error, not a silent no-op. */
-const UNSUPPORTED_SCHEMA = ['body', 'querystring', 'params', 'headers'];
+/** The schema keys of a route: the request parts validated (src/validation.ts) and the response serializers. */
+const SCHEMA_KEYS = ['body', 'querystring', 'params', 'headers', 'response'];
 
-export function checkSchema(method: string, path: string, schema: unknown): { response?: unknown } | undefined {
+export function checkSchema(method: string, path: string, schema: unknown): Record<string, unknown> | undefined {
   if (schema === undefined) return undefined;
   const s = objectArg(`schema for ${method} ${path}`, schema);
   for (const k of Object.keys(s)) {
-    if (UNSUPPORTED_SCHEMA.includes(k)) {
-      throw new SalvoError('SALVO_ERR_NOT_SUPPORTED', `schema.${k} for ${method} ${path}: request validation is not implemented yet; validate in a preHandler hook`);
-    }
-    if (k !== 'response') throw new SalvoError('SALVO_ERR_INVALID_ARG', `unknown schema option: ${k} (for ${method} ${path})`);
+    if (!SCHEMA_KEYS.includes(k)) throw new SalvoError('SALVO_ERR_INVALID_ARG', `unknown schema option: ${k} (for ${method} ${path})`);
   }
   return s;
 }

@@ -36,7 +36,7 @@ const NO_PARAMS = Object.freeze({});
 
 export type Headers = Record<string, string | string[]>;
 
-export class Request<P extends Params = Params> {
+export class Request<P extends Params = Params, B = Buffer> {
   /** @internal The batch's slab, until the request is ended or detached. */
   _slab: Uint8Array;
   /** @internal Its own bytes once detached (latin1: one char per byte), else null. */
@@ -69,6 +69,8 @@ export class Request<P extends Params = Params> {
   private _path: string | undefined = undefined;
   private _headers: Headers | undefined = undefined;
   private _body: Buffer | undefined = undefined;
+  /** @internal The body as parsed and validated for a route with schema.body (src/validation.ts). */
+  _parsedBody: unknown = undefined;
   private _query: Query | undefined = undefined;
   private _cookies: Record<string, string> | undefined = undefined;
   /** @internal The connection, for the peer address (asked from the addon on first use). */
@@ -293,8 +295,21 @@ export class Request<P extends Params = Params> {
     return parseQuery(this._text());
   }
 
-  /** The body as a Buffer of its own (copied once, on first access). */
-  get body(): Buffer {
+  /**
+   * The body as a Buffer of its own (copied once, on first access); on a
+   * route with `schema.body`, the parsed and validated value.
+   */
+  get body(): B {
+    if (this._parsedBody !== undefined) return this._parsedBody as B;
+    return this._rawBody() as B;
+  }
+
+  set body(v: B) {
+    this._parsedBody = v;
+  }
+
+  /** @internal The body's bytes, whatever `body` holds. */
+  _rawBody(): Buffer {
     if (this._body === undefined) {
       const n = this._bodyLen;
       if (n === 0) return EMPTY_BODY;

@@ -123,8 +123,11 @@ t.test('14: unknown route options and schema keys are errors; validation schemas
   t.equal(e?.code, 'SALVO_ERR_INVALID_ARG', 'schema.foo: SALVO_ERR_INVALID_ARG')
   t.match(e?.message ?? '', /foo/, 'the message names foo')
   for (const key of ['body', 'querystring', 'params', 'headers']) {
+    // Validated since issue 11 (test/essentials-validation.test.mjs): accepted, and a bad schema is refused.
     e = thrown(() => app.post(`/s-${key}`, { schema: { [key]: { type: 'object', properties: { a: { type: 'string' } } } } }, h))
-    t.equal(e?.code, 'SALVO_ERR_NOT_SUPPORTED', `schema.${key}: SALVO_ERR_NOT_SUPPORTED`)
+    t.equal(e, undefined, `schema.${key} is accepted`)
+    e = thrown(() => app.post(`/bad-${key}`, { schema: { [key]: { type: 'nonsense' } } }, h))
+    t.equal(e?.code, 'SALVO_ERR_INVALID_ARG', `an invalid schema.${key}: SALVO_ERR_INVALID_ARG`)
   }
   t.equal(thrown(() => app.get('/ok', { onRequest: fn, schema: { response: { 200: { type: 'string' } } } }, h)), undefined, 'known route options are accepted')
 })
