@@ -15,5 +15,5 @@ void cluster(({ id }) => new App().get('/', () => 'Hello world!').get('/worker',
   host: process.env.HOST ?? '127.0.0.1',
 }).then((c) => {
   console.log(`${c.workers.length} workers on http://${c.host}:${c.port}/`);
-  c.onReplace = (oldId, newId) => console.log(`worker ${oldId} died; ${newId} replaces it`);
+  c.onReplace = (oldId, newId, ms) => console.log(`worker ${oldId} died; ${newId} replaces it (${ms} ms)`);
 });

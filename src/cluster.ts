@@ -96,8 +96,8 @@ export class Cluster {
   /** The port all workers share (the first bound it when asked for port 0). */
   port = 0;
   readonly host: string;
-  /** Fired after a crashed worker's replacement listens: (oldId, newId). */
-  onReplace: ((oldId: string, newId: string) => void) | undefined;
+  /** Fired after a crashed worker's replacement listens: (oldId, newId, ms from the crash's exit to listening). */
+  onReplace: ((oldId: string, newId: string, ms: number) => void) | undefined;
 
   /** @internal */
   constructor(
@@ -142,8 +142,9 @@ export class Cluster {
       rejectListen(new SalvoError('SALVO_ERR_LISTEN', `worker ${id} exited before it listened`));
       // A crash (not a stop we asked for): replace it at once, the others keep answering.
       if (!m.retiring && this.closing === undefined) {
+        const at = Date.now();
         const r = this.spawn();
-        r.listening.then(() => this.onReplace?.(id, r.id), () => {});
+        r.listening.then(() => this.onReplace?.(id, r.id, Date.now() - at), () => {});
       }
     });
     this.members.add(m);
