@@ -111,6 +111,7 @@ void Server::OnRead(Conn* c, ssize_t nread) {
     return;
   }
   c->len += static_cast<size_t>(nread);
+  c->got_bytes = true;
   stats.reads++;
   Process(c);
 }
@@ -250,6 +251,13 @@ void Server::Process(Conn* c) {
     /* Paused: too many answers owed, or the rest of the batch deferred past
      * the high-water mark.  What is not parsed yet stays in the slab. */
     if (ctl_[kPause]) c->js_paused = true;
+  }
+  /* close() spared this connection (its request had not arrived, or it was
+   * in the listener's backlog): it ends after this batch's answers, like
+   * the busy ones close() found. */
+  if (closing_ && !c->no_more) {
+    c->no_more = true;
+    c->closing = true;
   }
   if (!c->closed && out_len > 0) {
     uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(out_), out_len);

@@ -288,6 +288,10 @@ Napi::Value Server::Close(const Napi::CallbackInfo& info) {
   for (Conn* c : conns_.all()) {
     if (!c || c->closed) continue;
     if (!force && std::find(backlog.begin(), backlog.end(), c) != backlog.end()) continue;
+    /* Accepted, but its first request has not arrived: the client has sent
+     * it, or is about to (a reload under load), so it is served like the
+     * backlog's, not closed under it. */
+    if (!force && !c->got_bytes) continue;
     if (force) {
       CloseConn(c);
     } else {

@@ -42,6 +42,7 @@ struct Conn {
   size_t queued = 0;     // bytes handed to uv_write, not yet written
   bool no_more = false;  // a request ended the connection: parse nothing further
   bool closing = false;  // close once queued output is flushed
+  bool got_bytes = false;  // a read brought bytes (close() spares a connection whose request has not arrived)
   bool shut = false;     // shutdown issued
   bool closed = false;   // uv_close issued
   bool reading = true;
