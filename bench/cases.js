@@ -43,6 +43,8 @@ const STREAM = { status: 200, body: Array.from({ length: 100 }, (_, i) => 'chunk
 
 // The POST case sends a 1 KiB body with every request.
 const KIB = 'x'.repeat(1024)
+// The validation case: a small JSON object checked against schema.body.
+const TODO = '{"title":"buy milk","done":false,"priority":2}'
 
 const SALVO = 'servers/salvo.js'
 const NODE = 'servers/node-http.js'
@@ -134,6 +136,16 @@ const CASES = [
     request: { method: 'POST', headers: { 'Content-Type': 'application/octet-stream' }, body: KIB },
     expect: { status: 200, body: '1024' },
     loads: { pipelined: pipelined(DEPTH, 'POST', KIB) },
+    report: true
+  },
+  {
+    // Issue 11: a small JSON object validated against schema.body (ajv), pipelined.
+    name: 'salvo-validate',
+    server: SALVO,
+    path: '/validate',
+    request: { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: TODO },
+    expect: { status: 200, body: 'ok' },
+    loads: { pipelined: { flags: ['-H', 'Content-Type: application/json', ...pipelined().flags], scriptArgs: [String(DEPTH), 'POST', TODO] } },
     report: true
   },
   {

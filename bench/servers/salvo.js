@@ -23,6 +23,16 @@ app.get('/user/:id', (req) => `user ${req.params.id} ${req.query.q}`)
 app.get('/hook', { onRequest: () => {} }, () => 'Hello world!')
 // A POST whose handler reads the body length.
 app.post('/upload', (req) => String(req.body.length))
+// A POST of a small JSON object validated against schema.body (ajv) before the handler.
+const TODO_SCHEMA = {
+  body: {
+    type: 'object',
+    properties: { title: { type: 'string', minLength: 1 }, done: { type: 'boolean' }, priority: { type: 'integer', minimum: 0 } },
+    required: ['title'],
+    additionalProperties: false
+  }
+}
+app.post('/validate', { schema: TODO_SCHEMA }, () => 'ok')
 // A streamed answer: 100 small chunks (chunked transfer coding), then the end.
 app.get('/stream', (req, res) => {
   for (let i = 0; i < 100; i++) res.write('chunk ' + i + '\n')
