@@ -17,18 +17,25 @@
 // salvo, so they are not SALVO_ERR_ codes); /plaintext and /json keep working
 // and the process never crashes. A connect attempt gives up after 2 s.
 //
-// Pool size (TFB_POOL, default 4): postgres.js pipelines, so a connection is
-// not busy per query but per round trip; with the server on one core and
-// PostgreSQL on the other, a handful of connections keeps PostgreSQL's core
-// busy. Measured on the 2-core dev machine (loaded, short runs) at 256 clients
-// on /db: 1 connection leaves PostgreSQL waiting on one backend, 4 is the
-// plateau, 16 and more only add backends competing for the same core.
+// Pool size (TFB_POOL, default 2): postgres.js pipelines queries on each
+// connection, so a connection is busy per round trip, not per query, and with
+// the server on CPU 0 and PostgreSQL on CPU 1 a few backends keep that one core
+// busy; more backends than that only compete for it. Measured on the 2-core dev
+// machine while 4 other agents loaded it (wrk -c256, 3 s runs, /db and
+// /fortunes): pools 1, 2, 4 and 8 were within the noise of each other
+// (3,800-7,400 /db req/s between runs of the same size), 16 was lower in every
+// run (3,300 /db, 2,500 /fortunes). 2 is the smallest pool that still overlaps
+// one connection's round trip with another's. Re-measure on a quiet machine.
 // PORT and HOST choose where it listens (defaults 8080 and 127.0.0.1).
 import postgres from 'postgres';
 import { App, type Reply } from 'salvo';
 
 const SERVER = 'salvo';
-const POOL = Number(process.env.TFB_POOL ?? 4);
+const POOL = Number(process.env.TFB_POOL || 2);
+if (!Number.isInteger(POOL) || POOL < 1) {
+  console.error(`TFB_POOL must be a positive integer, got '${process.env.TFB_POOL}'`);
+  process.exit(1);
+}
 
 interface World { id: number; randomNumber: number }
 

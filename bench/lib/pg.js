@@ -58,6 +58,16 @@ function asUser (user, argv) {
   return user ? ['setpriv', `--reuid=${user.uid}`, `--regid=${user.gid}`, '--init-groups', '--', ...argv] : argv
 }
 
+// PostgreSQL's own processes get the environment without a preloaded sanitizer
+// runtime (npm run test:asan LD_PRELOADs one for node; initdb and postgres
+// under it hang): they are not the code under test.
+function cleanEnv () {
+  const env = { ...process.env }
+  delete env.LD_PRELOAD
+  for (const k of Object.keys(env)) if (/^(ASAN|UBSAN|LSAN)_OPTIONS$/.test(k)) delete env[k]
+  return env
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 // Everything started here, for the exit paths (one process may start several).
@@ -133,7 +143,7 @@ async function startPostgres ({ prefix = [], log = () => {} } = {}) {
     fs.chmodSync(dir, 0o700)
     const init = spawnSync(asUser(user, [path.join(bin, 'initdb')])[0], asUser(user, [
       path.join(bin, 'initdb'), '-D', data, '-U', 'postgres', '--auth=trust', '-E', 'UTF8', '--locale=C', '--no-sync'
-    ]).slice(1), { encoding: 'utf8', cwd: dir })
+    ]).slice(1), { encoding: 'utf8', cwd: dir, env: cleanEnv() })
     if (init.status !== 0) throw new Error(`initdb failed: ${(init.stderr || init.stdout || '').trim()}`)
     log(`pg: cluster in ${data}`)
 
@@ -149,7 +159,7 @@ async function startPostgres ({ prefix = [], log = () => {} } = {}) {
         '-c', 'max_connections=300', '-c', 'shared_buffers=128MB', '-c', 'log_min_messages=warning'
       ])]
       let stderr = ''
-      child = spawn(argv[0], argv.slice(1), { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+      child = spawn(argv[0], argv.slice(1), { cwd: dir, env: cleanEnv(), stdio: ['ignore', 'ignore', 'pipe'] })
       child.stderr.setEncoding('utf8').on('data', (d) => { stderr = (stderr + d).slice(-8192) })
       const ok = await ready(bin, port, dir, child, user)
       if (ok) {
@@ -174,7 +184,7 @@ async function ready (bin, port, dir, child, user) {
   const deadline = Date.now() + 20000
   while (Date.now() < deadline) {
     if (child.exitCode !== null || child.signalCode !== null) return false
-    const r = spawnSync(path.join(bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)])
+    const r = spawnSync(path.join(bin, 'pg_isready'), ['-q', '-h', '127.0.0.1', '-p', String(port)], { env: cleanEnv() })
     if (r.status === 0) return true
     await sleep(100)
   }
@@ -184,7 +194,7 @@ async function ready (bin, port, dir, child, user) {
 function psql (bin, port, dir, user, database, sql) {
   const r = spawnSync(path.join(bin, 'psql'), [
     '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-h', '127.0.0.1', '-p', String(port), '-U', 'postgres', '-d', database
-  ], { input: sql, encoding: 'utf8', cwd: dir })
+  ], { input: sql, encoding: 'utf8', cwd: dir, env: cleanEnv() })
   if (r.status !== 0) throw new Error(`psql failed: ${(r.stderr || '').trim()}`)
 }
 

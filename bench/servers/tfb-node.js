@@ -1,0 +1,85 @@
+'use strict'
+// Baseline: examples/tfb.ts's TechEmpower service on bare node:http, the same
+// driver (`postgres`), pool (TFB_POOL, default 2), queries and 503 on a
+// database failure; JSON.stringify for bodies. DATABASE_URL, PORT.
+const http = require('node:http')
+const postgres = require('postgres')
+
+const POOL = Number(process.env.TFB_POOL || 2)
+const sql = postgres(process.env.DATABASE_URL, { max: POOL, connect_timeout: 2, idle_timeout: 0, onnotice: () => {}, fetch_types: false })
+
+const randomId = () => 1 + Math.floor(Math.random() * 10000)
+function count (raw) {
+  if (typeof raw !== 'string' || !/^-?\d+$/.test(raw)) return 1
+  const n = Number(raw)
+  return n < 1 ? 1 : n > 500 ? 500 : n
+}
+async function oneWorld () {
+  const rows = await sql`SELECT id, randomnumber FROM world WHERE id = ${randomId()}`
+  return { id: rows[0].id, randomNumber: rows[0].randomnumber }
+}
+function worlds (n) {
+  const all = new Array(n)
+  for (let i = 0; i < n; i++) all[i] = oneWorld()
+  return Promise.all(all)
+}
+const ESC = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => ESC[c])
+const cache = []
+
+function send (res, status, type, body) {
+  res.writeHead(status, { Server: 'node', 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) })
+  res.end(body)
+}
+const JSON_TYPE = 'application/json; charset=utf-8'
+const json = (res, v) => send(res, 200, JSON_TYPE, JSON.stringify(v))
+const fail = (res, err) => send(res, 503, JSON_TYPE, JSON.stringify({ statusCode: 503, code: 'TFB_ERR_DB_UNAVAILABLE', error: 'Service Unavailable', message: `database unavailable (${err.code || 'ERROR'})` }))
+
+async function fortunes () {
+  const rows = (await sql`SELECT id, message FROM fortune`).map((r) => ({ id: r.id, message: r.message }))
+  rows.push({ id: 0, message: 'Additional fortune added at request time.' })
+  rows.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0))
+  let html = '<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table><tr><th>id</th><th>message</th></tr>'
+  for (const r of rows) html += `<tr><td>${r.id}</td><td>${escapeHtml(r.message)}</td></tr>`
+  return html + '</table></body></html>'
+}
+async function updates (n) {
+  const rows = await worlds(n)
+  const byId = new Map()
+  for (const w of rows) byId.set(w.id, randomId())
+  for (const w of rows) w.randomNumber = byId.get(w.id)
+  const ids = [...byId.keys()].sort((a, b) => a - b)
+  await sql`UPDATE world SET randomnumber = v.r::int FROM (VALUES ${sql(ids.map((id) => [id, byId.get(id)]))}) AS v (id, r) WHERE world.id = v.id::int`
+  return rows
+}
+
+const server = http.createServer((req, res) => {
+  const q = req.url.indexOf('?')
+  const path = q < 0 ? req.url : req.url.slice(0, q)
+  const query = q < 0 ? null : new URLSearchParams(req.url.slice(q + 1))
+  switch (path) {
+    case '/plaintext': return send(res, 200, 'text/plain; charset=utf-8', 'Hello, World!')
+    case '/json': return json(res, { message: 'Hello, World!' })
+    case '/db': return void oneWorld().then((w) => json(res, w), (e) => fail(res, e))
+    case '/queries': return void worlds(count(query?.get('queries') ?? undefined)).then((w) => json(res, w), (e) => fail(res, e))
+    case '/fortunes': return void fortunes().then((h) => send(res, 200, 'text/html; charset=utf-8', h), (e) => fail(res, e))
+    case '/updates': return void updates(count(query?.get('queries') ?? undefined)).then((w) => json(res, w), (e) => fail(res, e))
+    case '/cached-queries': {
+      const n = count(query?.get('count') ?? undefined)
+      const out = new Array(n)
+      for (let i = 0; i < n; i++) out[i] = cache[randomId()]
+      return json(res, out)
+    }
+    default: return send(res, 404, 'text/plain; charset=utf-8', 'Not Found')
+  }
+})
+
+sql`SELECT id, randomnumber FROM world`.then((rows) => {
+  for (const r of rows) cache[r.id] = { id: r.id, randomNumber: r.randomnumber }
+  server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
+    console.log('tfb-node: listening on http://127.0.0.1:' + server.address().port + '/')
+  })
+}, (err) => {
+  console.error(err)
+  process.exit(1)
+})
