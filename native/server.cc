@@ -269,6 +269,14 @@ void Server::AcceptBacklog(std::vector<Conn*>* out) {
 /* close(force): stop accepting; connections with nothing in flight close
  * after their output is flushed, the others after their last response;
  * force closes everything now. */
+bool Server::HasWaitingBytes(Conn* c) {
+  if (c->is_virtual) return false;
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->tcp), &fd) != 0) return false;
+  char b;
+  return recv(fd, &b, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
 Napi::Value Server::Close(const Napi::CallbackInfo& info) {
   bool force = info.Length() > 0 && info[0].ToBoolean();
   if (!listening_) return info.Env().Undefined();
@@ -288,10 +296,10 @@ Napi::Value Server::Close(const Napi::CallbackInfo& info) {
   for (Conn* c : conns_.all()) {
     if (!c || c->closed) continue;
     if (!force && std::find(backlog.begin(), backlog.end(), c) != backlog.end()) continue;
-    /* Accepted, but its first request has not arrived: the client has sent
-     * it, or is about to (a reload under load), so it is served like the
-     * backlog's, not closed under it. */
-    if (!force && !c->got_bytes) continue;
+    /* Accepted, nothing read yet, but the first request is already waiting
+     * in the socket (a reload under load): served like the backlog's, not
+     * closed under it.  One that has sent nothing is idle: it closes now. */
+    if (!force && !c->got_bytes && HasWaitingBytes(c)) continue;
     if (force) {
       CloseConn(c);
     } else {

@@ -77,6 +77,7 @@ class Server : public Napi::ObjectWrap<Server> {
   void ReleaseSlab(Conn* c);
   void Park(Conn* c);
   void DetachPending(bool checkpoint_end = false);
+  bool HasWaitingBytes(Conn* c);  // the kernel holds unread bytes for it (close() spares it)
   void ResumeRead(Conn* c);
   const Limits& limits() const { return limits_; }
 
