@@ -2,29 +2,8 @@
 // Peer: examples/tfb.ts's TechEmpower service on fastify 5, the same driver
 // (`postgres`), the same pool (TFB_POOL, default 2), the same queries, the same
 // response schemas, the same 503 on a database failure. DATABASE_URL, PORT.
-const postgres = require('postgres')
 const fastify = require('fastify')({ logger: false })
-
-const POOL = Number(process.env.TFB_POOL || 2)
-const sql = postgres(process.env.DATABASE_URL, { max: POOL, connect_timeout: 2, idle_timeout: 0, onnotice: () => {}, fetch_types: false })
-
-const randomId = () => 1 + Math.floor(Math.random() * 10000)
-const count = (raw) => {
-  if (typeof raw !== 'string' || !/^-?\d+$/.test(raw)) return 1
-  const n = Number(raw)
-  return n < 1 ? 1 : n > 500 ? 500 : n
-}
-async function oneWorld () {
-  const rows = await sql`SELECT id, randomnumber FROM world WHERE id = ${randomId()}`
-  return { id: rows[0].id, randomNumber: rows[0].randomnumber }
-}
-function worlds (n) {
-  const all = new Array(n)
-  for (let i = 0; i < n; i++) all[i] = oneWorld()
-  return Promise.all(all)
-}
-const ESC = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => ESC[c])
+const { sql, randomId, count, oneWorld, worlds, escapeHtml } = require('./tfb-db')
 
 const cache = []
 const WORLD = { type: 'object', properties: { id: { type: 'integer' }, randomNumber: { type: 'integer' } } }

@@ -3,28 +3,7 @@
 // driver (`postgres`), pool (TFB_POOL, default 2), queries and 503 on a
 // database failure; JSON.stringify for bodies. DATABASE_URL, PORT.
 const http = require('node:http')
-const postgres = require('postgres')
-
-const POOL = Number(process.env.TFB_POOL || 2)
-const sql = postgres(process.env.DATABASE_URL, { max: POOL, connect_timeout: 2, idle_timeout: 0, onnotice: () => {}, fetch_types: false })
-
-const randomId = () => 1 + Math.floor(Math.random() * 10000)
-function count (raw) {
-  if (typeof raw !== 'string' || !/^-?\d+$/.test(raw)) return 1
-  const n = Number(raw)
-  return n < 1 ? 1 : n > 500 ? 500 : n
-}
-async function oneWorld () {
-  const rows = await sql`SELECT id, randomnumber FROM world WHERE id = ${randomId()}`
-  return { id: rows[0].id, randomNumber: rows[0].randomnumber }
-}
-function worlds (n) {
-  const all = new Array(n)
-  for (let i = 0; i < n; i++) all[i] = oneWorld()
-  return Promise.all(all)
-}
-const ESC = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
-const escapeHtml = (s) => s.replace(/[&<>"']/g, (c) => ESC[c])
+const { sql, randomId, count, oneWorld, worlds, escapeHtml } = require('./tfb-db')
 const cache = []
 
 function send (res, status, type, body) {
