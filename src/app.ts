@@ -5,7 +5,6 @@
  * addon), not per request.
  */
 import dns from 'node:dns';
-import fastJson from 'fast-json-stringify';
 import net from 'node:net';
 import { Dispatcher } from './dispatcher';
 import { SalvoError } from './errors';
@@ -20,7 +19,9 @@ import {
 import type { Reply } from './reply';
 import { Request } from './request';
 import { DateCache } from './response';
-import { Router, type Params } from './router';
+import { Router } from './router';
+import { Server } from './server';
+import { asList, compileSerializers, type RouteHandler, type RouteOptions } from './route';
 import { HOOK_NAMES, PluginContext, checkPrefix, joinPrefix, type HookName } from './plugin-context';
 import { compileValidation, type ValidatorCompiler } from './validation';
 import { enqueueAfter, enqueuePlugin, load, newLoader, pluginFunction, type Loadable, type Plugin, type PluginModule } from './plugin-loader';
@@ -28,106 +29,10 @@ import { enqueueAfter, enqueuePlugin, load, newLoader, pluginFunction, type Load
 export type { AppOptions, ListenOptions } from './options';
 export type { InjectOptions, InjectResponse } from './inject';
 
-export interface CloseOptions {
-  /** Milliseconds to let in-flight requests finish before connections are cut. Default 5000. */
-  timeout?: number;
-}
-
-/** Route parameters named in a path string: '/users/:id' gives { id: string }. */
-export type PathParams<P extends string> = string extends P
-  ? Params
-  : P extends `${string}:${infer Name}/${infer Rest}`
-    ? { [K in Name | keyof PathParams<`/${Rest}`>]: string }
-    : P extends `${string}:${infer Name}`
-      ? { [K in Name]: string }
-      : P extends `${string}*`
-        ? { '*': string }
-        : Record<never, never>;
-
-export type RouteHandler<P extends string> = (req: Request<PathParams<P>>, res: Reply) => unknown;
-
+export { Server, type CloseOptions } from './server';
+export type { PathParams, RouteHandler, RouteOptions } from './route';
 export type { HookName } from './plugin-context';
 export type { Plugin } from './plugin-loader';
-
-export interface RouteOptions {
-  /** JSON Schemas; `response` maps a status code to the schema its JSON body is serialized with (fast-json-stringify, compiled once). */
-  schema?: { body?: object; querystring?: object; params?: object; headers?: object; response?: Record<number | string, object> };
-  /** Hooks for this route only, run after the app's. */
-  onRequest?: Hook | Hook[];
-  preHandler?: Hook | Hook[];
-  onSend?: SendHook | SendHook[];
-  onResponse?: Hook | Hook[];
-  onError?: ErrorHook | ErrorHook[];
-}
-
-
-function asList<T>(name: string, v: T | T[] | undefined): T[] {
-  const list = v === undefined ? [] : Array.isArray(v) ? v : [v];
-  for (const f of list) if (typeof f !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', `${name} hook must be a function`);
-  return list;
-}
-
-/** Compiles one serializer per declared status at registration, never per request. */
-function compileSerializers(method: string, path: string, response: unknown): Route['serializers'] {
-  if (response === undefined) return null;
-  if (response === null || typeof response !== 'object') {
-    throw new SalvoError('SALVO_ERR_INVALID_ARG', `schema.response for ${method} ${path} must be an object`);
-  }
-  const out: Record<number, (v: unknown) => string> = {};
-  for (const [code, schema] of Object.entries(response)) {
-    const status = Number(code);
-    if (!Number.isInteger(status) || status < 100 || status > 599) {
-      throw new SalvoError('SALVO_ERR_INVALID_ARG', `schema.response key must be a status code, got ${code}`);
-    }
-    try {
-      out[status] = fastJson(schema as Parameters<typeof fastJson>[0]) as (v: unknown) => string;
-    } catch (err) {
-      throw new SalvoError('SALVO_ERR_INVALID_ARG', `schema.response[${code}] for ${method} ${path}: ${(err as Error).message}`, { cause: err });
-    }
-  }
-  return out;
-}
-
-export class Server {
-  private closing: Promise<void> | undefined;
-  /** @internal */
-  constructor(
-    private readonly native: NativeServer,
-    readonly host: string,
-    readonly port: number,
-    private readonly closed: Promise<void>,
-    private readonly date: DateCache,
-  ) {}
-
-  /** The parser path in use: 'sse42' or 'scalar' (SALVO_PARSER=scalar forces it). */
-  get parser(): 'sse42' | 'scalar' {
-    return this.native.parser;
-  }
-
-  /** Counters of the native side: reads, writes, batches, requests, connections. */
-  stats() {
-    return this.native.stats();
-  }
-
-  /**
-   * Stops accepting; connections close once their in-flight responses are
-   * flushed; past `timeout` ms the rest are cut.  Resolves when all are closed.
-   */
-  close(options: CloseOptions = {}): Promise<void> {
-    if (this.closing) return this.closing;
-    const timeout = options.timeout === undefined ? 5000 : options.timeout;
-    if (typeof timeout !== 'number' || !(timeout >= 0)) {
-      throw new SalvoError('SALVO_ERR_INVALID_ARG', `timeout must be a number >= 0, got ${String(timeout)}`);
-    }
-    this.native.close(false);
-    const timer = setTimeout(() => this.native.close(true), timeout);
-    this.closing = this.closed.then(() => {
-      clearTimeout(timer);
-      this.date.stop();
-    });
-    return this.closing;
-  }
-}
 
 interface Engine {
   native: NativeServer;
