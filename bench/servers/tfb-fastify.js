@@ -3,9 +3,8 @@
 // (`postgres`), the same pool (TFB_POOL, default 2), the same queries, the same
 // response schemas, the same 503 on a database failure. DATABASE_URL, PORT.
 const fastify = require('fastify')({ logger: false })
-const { sql, randomId, count, oneWorld, worlds, escapeHtml } = require('./tfb-db')
+const { count, oneWorld, worlds, fortunes, updates, fillCache, cached } = require('./tfb-db')
 
-const cache = []
 const WORLD = { type: 'object', properties: { id: { type: 'integer' }, randomNumber: { type: 'integer' } } }
 const WORLDS = { type: 'array', items: WORLD }
 
@@ -19,32 +18,16 @@ fastify.get('/json', { schema: { response: { 200: { type: 'object', properties: 
 fastify.get('/db', { schema: { response: { 200: WORLD } } }, oneWorld)
 fastify.get('/queries', { schema: { response: { 200: WORLDS } } }, (req) => worlds(count(req.query.queries)))
 fastify.get('/fortunes', async (req, reply) => {
-  const rows = (await sql`SELECT id, message FROM fortune`).map((r) => ({ id: r.id, message: r.message }))
-  rows.push({ id: 0, message: 'Additional fortune added at request time.' })
-  rows.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0))
-  let html = '<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table><tr><th>id</th><th>message</th></tr>'
-  for (const r of rows) html += `<tr><td>${r.id}</td><td>${escapeHtml(r.message)}</td></tr>`
+  const html = await fortunes()
   reply.type('text/html; charset=utf-8')
-  return html + '</table></body></html>'
+  return html
 })
-fastify.get('/updates', { schema: { response: { 200: WORLDS } } }, async (req) => {
-  const rows = await worlds(count(req.query.queries))
-  const byId = new Map()
-  for (const w of rows) byId.set(w.id, randomId())
-  for (const w of rows) w.randomNumber = byId.get(w.id)
-  const ids = [...byId.keys()].sort((a, b) => a - b)
-  await sql`UPDATE world SET randomnumber = v.r::int FROM (VALUES ${sql(ids.map((id) => [id, byId.get(id)]))}) AS v (id, r) WHERE world.id = v.id::int`
-  return rows
-})
+fastify.get('/updates', { schema: { response: { 200: WORLDS } } }, (req) => updates(count(req.query.queries)))
 fastify.get('/cached-queries', { schema: { response: { 200: WORLDS } } }, (req) => {
-  const n = count(req.query.count)
-  const out = new Array(n)
-  for (let i = 0; i < n; i++) out[i] = cache[randomId()]
-  return out
+  return cached(count(req.query.count))
 })
 
-sql`SELECT id, randomnumber FROM world`.then((rows) => {
-  for (const r of rows) cache[r.id] = { id: r.id, randomNumber: r.randomnumber }
+fillCache().then(() => {
   return fastify.listen({ port: Number(process.env.PORT || 0), host: '127.0.0.1' })
 }).then(() => {
   console.log('tfb-fastify: listening on http://127.0.0.1:' + fastify.server.address().port + '/')

@@ -3,8 +3,7 @@
 // driver (`postgres`), pool (TFB_POOL, default 2), queries and 503 on a
 // database failure; JSON.stringify for bodies. DATABASE_URL, PORT.
 const http = require('node:http')
-const { sql, randomId, count, oneWorld, worlds, escapeHtml } = require('./tfb-db')
-const cache = []
+const { count, oneWorld, worlds, fortunes, updates, fillCache, cached } = require('./tfb-db')
 
 function send (res, status, type, body) {
   res.writeHead(status, { Server: 'node', 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) })
@@ -13,24 +12,6 @@ function send (res, status, type, body) {
 const JSON_TYPE = 'application/json; charset=utf-8'
 const json = (res, v) => send(res, 200, JSON_TYPE, JSON.stringify(v))
 const fail = (res, err) => send(res, 503, JSON_TYPE, JSON.stringify({ statusCode: 503, code: 'TFB_ERR_DB_UNAVAILABLE', error: 'Service Unavailable', message: `database unavailable (${err.code || 'ERROR'})` }))
-
-async function fortunes () {
-  const rows = (await sql`SELECT id, message FROM fortune`).map((r) => ({ id: r.id, message: r.message }))
-  rows.push({ id: 0, message: 'Additional fortune added at request time.' })
-  rows.sort((a, b) => (a.message < b.message ? -1 : a.message > b.message ? 1 : 0))
-  let html = '<!DOCTYPE html><html><head><title>Fortunes</title></head><body><table><tr><th>id</th><th>message</th></tr>'
-  for (const r of rows) html += `<tr><td>${r.id}</td><td>${escapeHtml(r.message)}</td></tr>`
-  return html + '</table></body></html>'
-}
-async function updates (n) {
-  const rows = await worlds(n)
-  const byId = new Map()
-  for (const w of rows) byId.set(w.id, randomId())
-  for (const w of rows) w.randomNumber = byId.get(w.id)
-  const ids = [...byId.keys()].sort((a, b) => a - b)
-  await sql`UPDATE world SET randomnumber = v.r::int FROM (VALUES ${sql(ids.map((id) => [id, byId.get(id)]))}) AS v (id, r) WHERE world.id = v.id::int`
-  return rows
-}
 
 const server = http.createServer((req, res) => {
   const q = req.url.indexOf('?')
@@ -44,17 +25,13 @@ const server = http.createServer((req, res) => {
     case '/fortunes': return void fortunes().then((h) => send(res, 200, 'text/html; charset=utf-8', h), (e) => fail(res, e))
     case '/updates': return void updates(count(query?.get('queries') ?? undefined)).then((w) => json(res, w), (e) => fail(res, e))
     case '/cached-queries': {
-      const n = count(query?.get('count') ?? undefined)
-      const out = new Array(n)
-      for (let i = 0; i < n; i++) out[i] = cache[randomId()]
-      return json(res, out)
+      return json(res, cached(count(query?.get('count') ?? undefined)))
     }
     default: return send(res, 404, 'text/plain; charset=utf-8', 'Not Found')
   }
 })
 
-sql`SELECT id, randomnumber FROM world`.then((rows) => {
-  for (const r of rows) cache[r.id] = { id: r.id, randomNumber: r.randomnumber }
+fillCache().then(() => {
   server.listen(Number(process.env.PORT || 0), '127.0.0.1', () => {
     console.log('tfb-node: listening on http://127.0.0.1:' + server.address().port + '/')
   })
