@@ -279,6 +279,7 @@ bool Server::HasWaitingBytes(Conn* c) {
 
 Napi::Value Server::Close(const Napi::CallbackInfo& info) {
   bool force = info.Length() > 0 && info[0].ToBoolean();
+  bool spare_unused = info.Length() > 1 && info[1].ToBoolean();
   if (!listening_) return info.Env().Undefined();
   std::vector<Conn*> backlog;
   if (!closing_) {
@@ -296,10 +297,11 @@ Napi::Value Server::Close(const Napi::CallbackInfo& info) {
   for (Conn* c : conns_.all()) {
     if (!c || c->closed) continue;
     if (!force && std::find(backlog.begin(), backlog.end(), c) != backlog.end()) continue;
-    /* Accepted, nothing read yet, but the first request is already waiting
-     * in the socket (a reload under load): served like the backlog's, not
-     * closed under it.  One that has sent nothing is idle: it closes now. */
-    if (!force && !c->got_bytes && HasWaitingBytes(c)) continue;
+    /* Accepted, nothing read yet: its first request may be on its way (a
+     * reload under load), so the first call spares it (JS calls again after
+     * a short grace); then only one whose request waits unread in the socket
+     * is served like the backlog's, and one that has sent nothing is idle. */
+    if (!force && !c->got_bytes && (spare_unused || HasWaitingBytes(c))) continue;
     if (force) {
       CloseConn(c);
     } else {

@@ -49,7 +49,8 @@ export interface NativeServer {
   readonly parser: 'sse42' | 'scalar';
   /** reusePort: SO_REUSEPORT before bind, so several servers share the port. */
   listen(host: string, port: number, backlog: number, reusePort: boolean): number;
-  close(force: boolean): void;
+  /** `spareUnused`: leave connections that have sent nothing yet (a later call closes them). */
+  close(force: boolean, spareUnused?: boolean): void;
   /**
    * Sends bytes[0, length) then `extra`, as one write; the bytes settle
    * `answered` requests owed on the connection.  Returns its unsent bytes.

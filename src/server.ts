@@ -7,6 +7,9 @@ import { SalvoError } from './errors';
 import type { NativeServer } from './native';
 import type { DateCache } from './response';
 
+/** How long close() waits for the first request of a connection that has sent nothing yet. */
+const UNUSED_GRACE_MS = 100;
+
 export interface CloseOptions {
   /** Milliseconds to let in-flight requests finish before connections are cut. Default 5000. */
   timeout?: number;
@@ -43,9 +46,12 @@ export class Server {
     if (typeof timeout !== 'number' || !(timeout >= 0)) {
       throw new SalvoError('SALVO_ERR_INVALID_ARG', `timeout must be a number >= 0, got ${String(timeout)}`);
     }
-    this.native.close(false);
+    // Connections accepted whose first request has not arrived get a short grace (a reload under load).
+    this.native.close(false, true);
+    const grace = setTimeout(() => this.native.close(false), Math.min(UNUSED_GRACE_MS, timeout));
     const timer = setTimeout(() => this.native.close(true), timeout);
     this.closing = this.closed.then(() => {
+      clearTimeout(grace);
       clearTimeout(timer);
       this.date.stop();
     });

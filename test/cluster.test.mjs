@@ -1,29 +1,15 @@
 // cluster(): worker threads sharing a port with reusePort; spread, crash
 // replacement, drain on close() with zero lost answers, reload under load.
 import t from 'tap'
-import net from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { loadSalvo } from './helpers/app.mjs'
+import { getOnce } from './helpers/raw-client.mjs'
 
 const { cluster } = loadSalvo()
+const get = (port, path) => getOnce(port, path, 10000)
 const APP = fileURLToPath(new URL('./fixtures/cluster-app.cjs', import.meta.url))
 // execArgv: []: the workers do not load tap's own loaders (a real app's workers have none).
 
-/** One request on a new connection; resolves { status, body } or rejects. */
-function get (port, path) {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1')
-    let data = ''
-    s.setTimeout(10000, () => { s.destroy(); reject(new Error('timeout')) })
-    s.on('connect', () => s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`))
-    s.on('data', (d) => { data += d })
-    s.on('end', () => {
-      if (!data) return reject(new Error('closed without an answer'))
-      resolve({ status: Number(data.slice(9, 12)), body: data.slice(data.indexOf('\r\n\r\n') + 4) })
-    })
-    s.on('error', reject)
-  })
-}
 
 /** `total` requests on new connections, `conc` at a time; counts answers per body. */
 async function load (port, path, total, conc) {

@@ -6,10 +6,12 @@ import { Worker } from 'node:worker_threads'
 import { fork } from 'node:child_process'
 import { once } from 'node:events'
 import { fileURLToPath } from 'node:url'
-import net from 'node:net'
 import { loadSalvo } from './helpers/app.mjs'
+import { getOnce } from './helpers/raw-client.mjs'
 
 const { App } = loadSalvo()
+/** A new connection per request, so the kernel picks a listener each time. */
+const get = async (port, path) => (await getOnce(port, path, 5000)).body
 const FIXTURE = fileURLToPath(new URL('./fixtures/reuseport-server.cjs', import.meta.url))
 
 function startThread (cfg) {
@@ -21,18 +23,6 @@ function startProcess (cfg) {
   return { first: once(c, 'message').then(([m]) => m), close: () => { c.send('close'); return once(c, 'exit') } }
 }
 
-/** A new connection per request, so the kernel picks a listener each time. */
-function get (port, path) {
-  return new Promise((resolve, reject) => {
-    const s = net.connect(port, '127.0.0.1')
-    let data = ''
-    s.setTimeout(5000, () => { s.destroy(); reject(new Error('timeout')) })
-    s.on('connect', () => s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`))
-    s.on('data', (d) => { data += d })
-    s.on('end', () => resolve(data.slice(data.indexOf('\r\n\r\n') + 4)))
-    s.on('error', reject)
-  })
-}
 
 /** Which names answer `n` new connections. */
 async function names (port, n) {

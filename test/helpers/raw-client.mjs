@@ -300,3 +300,23 @@ export function post (target, body, { method = 'POST', version = '1.1', headers 
 
 /** IMF-fixdate, RFC 9110 section 5.6.7. */
 export const IMF_FIXDATE = /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/
+
+/**
+ * One GET on a new connection (Connection: close), so the kernel picks a
+ * listener each time (reusePort, cluster): resolves { status, body }, rejects
+ * when the connection closes without an answer or after `ms`.
+ */
+export function getOnce (port, path, ms = DEFAULT_TIMEOUT) {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1')
+    let data = ''
+    s.setTimeout(ms, () => { s.destroy(); reject(new Error('timeout')) })
+    s.on('connect', () => s.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`))
+    s.on('data', (d) => { data += d })
+    s.on('end', () => {
+      if (!data) return reject(new Error('closed without an answer'))
+      resolve({ status: Number(data.slice(9, 12)), body: data.slice(data.indexOf('\r\n\r\n') + 4) })
+    })
+    s.on('error', reject)
+  })
+}
