@@ -74,6 +74,10 @@ export class App {
       (this.RequestClass.prototype as Request)._poison = { proto: o.onProtoPoisoning, ctor: o.onConstructorPoisoning };
       this.customRequests = true;
     }
+    if (o.trustProxy !== null) {
+      (this.RequestClass.prototype as Request)._trust = o.trustProxy;
+      this.customRequests = true;
+    }
   }
 
   get<P extends string>(path: P, handler: RouteHandler<P>): this;

@@ -7,6 +7,7 @@
 import { SalvoError } from './errors';
 import { POISON_ACTIONS, type PoisonAction } from './json-body';
 import { MAX_HEADER_ENTRIES } from './layout';
+import { compileTrustProxy, type CompiledTrust, type ProxyHeader, type TrustProxy } from './trust-proxy';
 
 export interface AppOptions {
   /** Put error messages and stack traces in 5xx bodies (never in production). Default false. */
@@ -37,9 +38,20 @@ export interface AppOptions {
   onProtoPoisoning?: PoisonAction;
   /** req.json() and a `constructor.prototype` key: 'error' (400, the default), 'remove' or 'ignore'. */
   onConstructorPoisoning?: PoisonAction;
+  /**
+   * Which peers' forwarding headers decide req.ip, req.protocol and req.host
+   * (src/trust-proxy.ts): true, a hop count, addresses/CIDRs, or a predicate.
+   * Default off: the socket peer is the client.
+   */
+  trustProxy?: TrustProxy;
+  /** The header family trusted proxies write: 'x-forwarded' (X-Forwarded-For/-Proto/-Host, the default) or 'forwarded' (RFC 7239). */
+  proxyHeader?: ProxyHeader;
 }
 
-export type ResolvedOptions = Required<AppOptions>;
+export type ResolvedOptions = Omit<Required<AppOptions>, 'trustProxy' | 'proxyHeader'> & {
+  /** Compiled once here; null when off. */
+  trustProxy: CompiledTrust | null;
+};
 
 const INT_OPTIONS: Record<string, number> = {
   maxHeaderBytes: 16 * 1024,
@@ -54,7 +66,7 @@ const INT_OPTIONS: Record<string, number> = {
   bodyTimeout: 30_000,
   keepAliveTimeout: 5_000,
 };
-const OTHER_OPTIONS = ['debug', 'onProtoPoisoning', 'onConstructorPoisoning'];
+const OTHER_OPTIONS = ['debug', 'onProtoPoisoning', 'onConstructorPoisoning', 'trustProxy', 'proxyHeader'];
 
 export function positiveInt(name: string, v: unknown, def: number): number {
   if (v === undefined) return def;
@@ -93,6 +105,7 @@ export function resolveAppOptions(options: unknown): ResolvedOptions {
     debug: o.debug === true,
     onProtoPoisoning: poison('onProtoPoisoning', o.onProtoPoisoning),
     onConstructorPoisoning: poison('onConstructorPoisoning', o.onConstructorPoisoning),
+    trustProxy: compileTrustProxy(o.trustProxy, o.proxyHeader),
   };
   for (const [k, def] of Object.entries(INT_OPTIONS)) r[k] = positiveInt(k, o[k], def);
   // The addon's header table holds MAX_HEADER_ENTRIES fields per batch: one request must fit.

@@ -26,6 +26,7 @@ import { SalvoError } from './errors';
 import { parseJson, type PoisonPolicy } from './json-body';
 import { NullObject, parseQuery, percentDecode, type Query } from './query';
 import type { Params } from './router';
+import { resolveForwarded, type CompiledTrust, type ForwardedView } from './trust-proxy';
 
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 const utf8Slice = Buffer.prototype.utf8Slice as (this: Uint8Array, start: number, end: number) => string;
@@ -77,6 +78,12 @@ export class Request<P extends Params = Params, B = Buffer> {
   _connId: number;
   /** @internal */ _ipOf: ((connId: number) => string) | null;
   private _ip: string | undefined = undefined;
+  /** @internal The Host field, cached (read without trustProxy). */
+  private _host: string | undefined = undefined;
+  /** @internal The forwarding chain walked on first read of ip/ips/protocol/host (trustProxy on). */
+  private _fwd: ForwardedView | undefined = undefined;
+  /** @internal The app's compiled trustProxy (on its request class's prototype), null when off. */
+  declare _trust: CompiledTrust | null;
   /** @internal The Allow value when this request is answered 405. */
   _allow = '';
   /** @internal Created when a handler asks for `signal`. */
@@ -254,10 +261,56 @@ export class Request<P extends Params = Params, B = Buffer> {
     return (this._cookies ??= parseCookies(this.header('cookie')));
   }
 
-  /** The peer's IP address. */
-  get ip(): string {
+  /** @internal The socket peer's address ('' once the connection has closed). */
+  _peer(): string {
     if (this._ip === undefined) this._ip = this._ipOf !== null ? this._ipOf(this._connId) : '';
     return this._ip;
+  }
+
+  /** @internal All occurrences of a field joined with ', ' (a list field may be split over lines). */
+  _field(name: string): string | undefined {
+    const t = this._hdrs;
+    let v: string | undefined;
+    for (let i = 0, e = this._hdrStart * HDR_STRIDE; i < this._hdrCount; i++, e += HDR_STRIDE) {
+      if (t[e + 1] !== name.length) continue;
+      if (this._s(t[e], t[e] + t[e + 1], 'headers').toLowerCase() === name) {
+        const one = this._s(t[e + 2], t[e + 2] + t[e + 3], 'headers');
+        v = v === undefined ? one : v + ', ' + one;
+      }
+    }
+    return v;
+  }
+
+  private _forwarded(): ForwardedView {
+    return (this._fwd ??= resolveForwarded(this._trust as CompiledTrust, this._peer(), this.header('host') ?? '', this));
+  }
+
+  /** The client's address: the socket peer, or with trustProxy the first untrusted hop of the forwarding chain. */
+  get ip(): string {
+    return this._trust === null ? this._peer() : this._forwarded().ip;
+  }
+
+  /** The chain walked, from the socket peer out to the client (without trustProxy: the peer alone). */
+  get ips(): readonly string[] {
+    return this._trust === null ? [this._peer()] : this._forwarded().ips;
+  }
+
+  /** 'http', or with trustProxy what the proxy that met the client says ('http' or 'https'). */
+  get protocol(): 'http' | 'https' {
+    return this._trust === null ? 'http' : this._forwarded().protocol;
+  }
+
+  /** hostname[:port] the client asked for: the Host field, or with trustProxy the forwarded host. */
+  get host(): string {
+    if (this._trust === null) return (this._host ??= this.header('host') ?? '');
+    return this._forwarded().host;
+  }
+
+  /** `host` without its port (an IPv6 literal keeps its brackets). */
+  get hostname(): string {
+    const h = this.host;
+    const end = h.startsWith('[') ? h.indexOf(']') + 1 : h.indexOf(':');
+    return end <= 0 ? h : h.slice(0, end);
   }
 
   /** The body decoded as UTF-8 (no copy of the bytes is made for it). */
@@ -324,3 +377,4 @@ export class Request<P extends Params = Params, B = Buffer> {
 }
 
 Request.prototype._poison = { proto: 'error', ctor: 'error' };
+Request.prototype._trust = null;
