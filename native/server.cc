@@ -407,7 +407,15 @@ void Server::Sweep() {
       }
     }
     bool idle = c->partial_since == 0 && c->inflight == 0 && c->queued == 0 && !c->closing;
-    if (idle && now - c->last_active > limits_.keep_alive_timeout_ms) {
+    /* A request may already wait unread in the socket: libuv runs timers
+     * before it polls, so after a busy stretch of the loop this sweep sees
+     * the connection "idle" past the timeout though the client (a proxy
+     * reusing its keep-alive connection) has sent the next request.  Closing
+     * then drops that request unanswered: nginx answers a POST 502 (it
+     * retries only idempotent ones).  So a reading connection with bytes
+     * waiting is not idle; the read that follows serves it.  One MSG_PEEK,
+     * only for connections already past the timeout. */
+    if (idle && now - c->last_active > limits_.keep_alive_timeout_ms && !(c->reading && HasWaitingBytes(c))) {
       c->no_more = true;
       c->closing = true;
       FinishIfClosing(c);
