@@ -154,3 +154,18 @@ async function main(): Promise<void> {
   await server.close({ timeout: 100 });
 }
 void main;
+
+// --- trustProxy (src/trust-proxy.ts) ------------------------------------------
+new App({ trustProxy: ['127.0.0.1', '10.0.0.0/8'], proxyHeader: 'forwarded' });
+new App({ trustProxy: 2 });
+new App({ trustProxy: 'loopback' });
+new App({ trustProxy: (addr: string, hop: number) => hop === 0 && addr === '127.0.0.1' });
+// @ts-expect-error: not a header family salvo reads
+new App({ trustProxy: true, proxyHeader: 'x-forwarded-for' });
+app.get('/proxied', (req) => {
+  expectType<Equal<typeof req.ip, string>>();
+  expectType<Equal<typeof req.ips, readonly string[]>>();
+  expectType<Equal<typeof req.protocol, 'http' | 'https'>>();
+  expectType<Equal<typeof req.host, string>>();
+  return req.hostname;
+});
