@@ -12,7 +12,7 @@ import t from 'tap'
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
-import { copyPackage, npmPack } from './helpers/pack.mjs'
+import { copyPackage, npmPack, plainEnv } from './helpers/pack.mjs'
 
 t.setTimeout(240_000)
 
@@ -25,9 +25,12 @@ function barePath (dir) {
   return bin
 }
 
-/** The environment less npm's own variables (set when the suite runs under npm test). */
+/**
+ * The environment less npm's own variables (set when the suite runs under
+ * npm test) and the ASan run's: the installed package must load its own addon.
+ */
 function cleanEnv (PATH) {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'SALVO_ADDON' && k !== 'NODE_OPTIONS' && k !== 'LD_PRELOAD'))
+  const env = Object.fromEntries(Object.entries(plainEnv()).filter(([k]) => !/^npm_/i.test(k)))
   return { ...env, PATH }
 }
 

@@ -24,10 +24,16 @@ export function copyPackage () {
   return { dir, pkg, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
+// Under `npm run test:asan` the suite's processes preload the sanitizer
+// runtime; packing compiles (gcc, node-gyp) and has nothing to check, so it
+// runs without it (and any report it made would fail the ASan run).
+const ASAN_VARS = ['LD_PRELOAD', 'NODE_OPTIONS', 'SALVO_ADDON', 'SALVO_ASAN_PROCS', 'ASAN_OPTIONS', 'UBSAN_OPTIONS']
+export const plainEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !ASAN_VARS.includes(k)))
+
 /** `npm pack` (scripts on) in `pkg`; `dryRun` lists without writing. Returns npm's JSON entry. */
 export function npmPack (pkg, { dryRun = false, destination } = {}) {
   const args = ['pack', '--json', ...(dryRun ? ['--dry-run'] : []), ...(destination ? ['--pack-destination', destination] : [])]
-  const out = execFileSync('npm', args, { cwd: pkg, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 })
+  const out = execFileSync('npm', args, { cwd: pkg, env: plainEnv(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 })
   // Lifecycle scripts may print to stdout before npm's JSON.
   return JSON.parse(out.slice(out.indexOf('[')))[0]
 }
