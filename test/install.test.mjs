@@ -84,4 +84,13 @@ t.test('npm install of the tarball with no compiler on PATH', async (t) => {
   t.match(err.message, /no prebuilt binary for linux-x64/, 'names the platform')
   t.match(err.message, /apt-get install -y python3 make g\+\+/, 'names the tools to install')
   t.match(err.message, /npm rebuild salvo/, 'and the command to build')
+
+  // A prebuild that matches by name but does not load here (say, built for
+  // another libc): the same code, naming the file.
+  mkdirSync(path.join(installed, 'prebuilds', 'linux-x64'), { recursive: true })
+  writeFileSync(path.join(installed, 'prebuilds', 'linux-x64', 'salvo.glibc.node'), 'not an ELF file')
+  const bad = JSON.parse(spawnSync('node', ['-e', probe], { cwd: app, env, encoding: 'utf8' }).stdout.trim())
+  t.equal(bad.code, 'SALVO_ERR_ADDON_LOAD')
+  t.match(bad.message, /salvo\.glibc\.node does not load on this system/, 'names the file that does not load')
+  t.match(bad.message, /apt-get install -y python3 make g\+\+/, 'and what to install to build one')
 })
