@@ -26,6 +26,7 @@ export const codes = {
   SALVO_ERR_INVALID_HEADER: def('SALVO_ERR_INVALID_HEADER', 'Invalid header: %s'),
   SALVO_ERR_REQUEST_ENDED: def('SALVO_ERR_REQUEST_ENDED', 'The request was answered: %s was not read before the answer and its bytes are gone'),
   SALVO_ERR_NOT_SUPPORTED: def('SALVO_ERR_NOT_SUPPORTED', 'Not supported: %s'),
+  SALVO_ERR_ADDON_LOAD: def('SALVO_ERR_ADDON_LOAD', 'salvo: the native addon cannot be loaded: %s'),
   SALVO_ERR_HOOK_REPLY: def('SALVO_ERR_HOOK_REPLY', 'onError hooks observe an error; they cannot answer (use setErrorHandler)'),
   // Answers to requests (sent).
   SALVO_ERR_NOT_FOUND: def('SALVO_ERR_NOT_FOUND', 'Route not found: %s', 404),

@@ -3,6 +3,7 @@
  * Loads the addon and types its small surface (see native/server.h).
  */
 import path from 'node:path';
+import { SalvoError } from './errors';
 
 export interface NativeServerCallbacks {
   dispatch(connId: number, count: number, slab: Uint8Array): void;
@@ -88,23 +89,55 @@ export interface Binding {
   readonly parser: 'sse42' | 'scalar';
 }
 
+/** What a developer or a user without a prebuilt binary needs to build the addon. */
+const BUILD_TOOLS = 'install python3, make and g++ (Debian/Ubuntu: apt-get install -y python3 make g++) and run `npm rebuild salvo`';
+
+function loadError(detail: string, cause: unknown): SalvoError {
+  const why = cause instanceof Error ? cause.message.trim().split('\n')[0] : String(cause);
+  return new SalvoError('SALVO_ERR_ADDON_LOAD', `${detail} (${why})`, { cause });
+}
+
 /**
- * The addon's path: dist/native.js -> ../build/Release/salvo.node.
+ * Loads the addon.  By default node-gyp-build picks it from the package root
+ * (dist/..): build/Release/salvo.node when the addon was built from source
+ * (a checkout after `npm ci`, or an install where no prebuilt binary
+ * matched), else prebuilds/<platform>-<arch>/salvo.glibc.node, the N-API
+ * binary the published package carries (scripts/prebuild.js).
  *
  * SALVO_ADDON, when set (non-empty) in the environment, is an absolute path to
  * a salvo.node to load instead, e.g. the AddressSanitizer build that
  * scripts/build-asan.sh makes and `npm run test:asan` runs the suite against.
  * A relative path is refused: it would resolve against whatever the cwd is.
+ *
+ * Any failure is one SalvoError, SALVO_ERR_ADDON_LOAD, that says what is
+ * missing and what to install: a bare "No native build was found" or a
+ * dlopen message tells a user nothing about the fix.
  */
-function addonPath(): string {
+function loadBinding(): Binding {
   const override = process.env.SALVO_ADDON;
   if (override) {
     if (!path.isAbsolute(override)) {
-      throw new Error(`SALVO_ADDON must be an absolute path to a .node file, got ${JSON.stringify(override)}`);
+      throw new SalvoError('SALVO_ERR_ADDON_LOAD', `SALVO_ADDON must be an absolute path to a .node file, got ${JSON.stringify(override)}`);
     }
-    return override;
+    try {
+      return require(override) as Binding;
+    } catch (err) {
+      throw loadError(`cannot load SALVO_ADDON=${override}`, err);
+    }
   }
-  return path.join(__dirname, '..', 'build', 'Release', 'salvo.node');
+  const root = path.join(__dirname, '..');
+  let file: string;
+  try {
+    // resolve() only finds the file; a found one that fails to load is told apart below.
+    file = (require('node-gyp-build') as { resolve(dir: string): string }).resolve(root);
+  } catch (err) {
+    throw loadError(`no prebuilt binary for ${process.platform}-${process.arch} and no addon built from source in ${path.join(root, 'build', 'Release')}; ${BUILD_TOOLS}`, err);
+  }
+  try {
+    return require(file) as Binding;
+  } catch (err) {
+    throw loadError(`the addon ${file} does not load on this system; to build it from source, ${BUILD_TOOLS}`, err);
+  }
 }
 
-export const binding: Binding = require(addonPath());
+export const binding: Binding = loadBinding();
