@@ -124,6 +124,7 @@ async function poolSweep (ctx) {
     log(`round ${round}/${config.rounds}`)
     for (let i = 0; i < POOL_SIZES.length; i++) {
       const pool = POOL_SIZES[(i + round - 1) % POOL_SIZES.length]
+      log(`  TFB_POOL=${pool}`)
       const m = await measureServer(salvo, { ...ctx, config: { ...config, pool, routes: [route] } })
       if (m.failed) ctx.failures.push(`pool ${pool} round ${round}: ${m.failed}`)
       ;(sweep[pool] ||= []).push({ round, ...m })
