@@ -187,7 +187,8 @@ async function main () {
 
     const meta = { rounds: config.rounds, duration: config.duration, serverCpu: config.serverCpu, loadCpu: config.loadCpu, pool: config.pool, depth: DEPTH }
     if (config.parts.includes('throughput') || config.parts.includes('ceiling')) {
-      log('\n' + report.throughputTable(sum, config.routes, config.servers, meta) + '\n')
+      const failed = new Set(Object.keys(t.verified).filter((n) => t.verified[n] === null || t.verified[n].length))
+      log('\n' + report.throughputTable(sum, config.routes, config.servers, meta, failed) + '\n')
       log(report.perRoundTable(t.rounds, config.routes, config.servers) + '\n')
     }
     if (lat.length) log(report.latencyTable(lat, { clients: config.latencyClients, seconds: config.latencyDuration }) + '\n')

@@ -55,7 +55,8 @@ async function measureServer (server, ctx) {
     out.problems = await verify(srv.port, ctx.sql)
     if (out.problems.length) {
       out.failed = 'failed the TFB verification'
-      log(`  ${server.name}: FAILED the TFB verification, not benchmarked:\n    ${out.problems.join('\n    ')}`)
+      const more = out.problems.length > 20 ? `\n    (+${out.problems.length - 20} more, all in the results file)` : ''
+      log(`  ${server.name}: FAILED the TFB verification, not benchmarked:\n    ${out.problems.slice(0, 20).join('\n    ')}${more}`)
       return out
     }
     for (const route of config.routes) {

@@ -33,8 +33,8 @@ function summarize (rounds, ceiling) {
   return out
 }
 
-/** The throughput table, one row per route and connection count. */
-function throughputTable (sum, routes, servers, meta) {
+/** The throughput table, one row per route and connection count; `failed`: servers that failed the verification. */
+function throughputTable (sum, routes, servers, meta, failed = new Set()) {
   const names = servers.map((s) => s.name)
   const rows = [['route', 'conns', ...names.map((n) => `${n} req/s`), 'salvo/fastify', 'ceiling ops/s', 'salvo/ceiling', `errors (${names.join('/')})`]]
   for (const r of routes) {
@@ -42,12 +42,13 @@ function throughputTable (sum, routes, servers, meta) {
       const k = loadKey(r, c)
       const at = (n) => sum.rps[n]?.[k] ?? null
       const ceil = r.ceiling ? sum.ceiling[k] ?? null : null
-      rows.push([r.path + (r.name === 'plaintext' ? ` (${meta.depth} deep)` : ''), String(c), ...names.map((n) => num(at(n))),
+      rows.push([r.path + (r.name === 'plaintext' ? ` (${meta.depth} deep)` : ''), String(c), ...names.map((n) => failed.has(n) ? 'FAILED' : num(at(n))),
         times(at('salvo'), at('fastify')), num(ceil), times(at('salvo'), ceil),
         names.map((n) => sum.errors[n]?.[k] ?? '-').join('/')])
     }
   }
-  return `medians of ${meta.rounds} round(s) x ${meta.duration} s; server on CPU ${meta.serverCpu}, wrk and PostgreSQL on CPU ${meta.loadCpu}; pool ${meta.pool}\n` + table(rows)
+  const note = failed.size ? `\nFAILED: ${[...failed].join(', ')} failed the TFB verification and were not benchmarked` : ''
+  return `medians of ${meta.rounds} round(s) x ${meta.duration} s; server on CPU ${meta.serverCpu}, wrk and PostgreSQL on CPU ${meta.loadCpu}; pool ${meta.pool}\n` + table(rows) + note
 }
 
 /** Every round's req/s (x: that server failed that round). */
