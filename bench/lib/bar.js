@@ -90,25 +90,35 @@ function evaluate (results, cases) {
 
 const num = (x) => Math.round(x).toLocaleString('en-US')
 
+/**
+ * Any bar as text: `title`, then one line per row [item, value, target,
+ * pass (true | false | null: n/a)] with its note (may be ''), then the counts.
+ */
+function render (title, rows, rowNotes) {
+  const body = rows.map(([what, value, target, pass]) => [what, value, target, pass === null ? 'n/a' : pass ? 'PASS' : 'FAIL'])
+  const notes = ['', ...rowNotes.map((n) => n ? `  (${n})` : '')]
+  const pass = rows.filter((r) => r[3] === true).length
+  const fail = rows.filter((r) => r[3] === false).length
+  const na = rows.length - pass - fail
+  return [
+    title,
+    table([['item', 'value', 'target', 'result'], ...body]).split('\n').map((line, i) => line + notes[i]).join('\n'),
+    `bar: ${pass} PASS, ${fail} FAIL${na ? `, ${na} n/a (not run or failed)` : ''}`
+  ].join('\n')
+}
+
 /** The bar as text: one line per item with its value, target, PASS/FAIL (n/a: not measured) and notes. */
 function text (evaluated) {
   const byWhat = new Map(items().map((it) => [it.what, it]))
-  const body = evaluated.map((e) => {
+  const rows = evaluated.map((e) => {
     const it = byWhat.get(e.what)
     const value = e.value === null ? '-' : it.kind === 'rps' ? num(e.value) + ' req/s'
       : it.kind === 'ratio' ? e.value.toFixed(3) + 'x' : e.value.toFixed(3)
     const target = it.kind === 'rps' ? `>= ${num(it.min)} req/s` : it.kind === 'ratio' ? `>= ${it.min}x` : `<= ${it.max}`
-    return [e.what, value, target, e.pass === null ? 'n/a' : e.pass ? 'PASS' : 'FAIL']
+    return [e.what, value, target, e.pass]
   })
-  const notes = ['', ...evaluated.map((e) => e.value === null || !e.notes.length ? '' : `  (${e.notes.join(', ')})`)]
-  const pass = evaluated.filter((e) => e.pass === true).length
-  const fail = evaluated.filter((e) => e.pass === false).length
-  const na = evaluated.length - pass - fail
-  return [
-    'the bar (issue "Async handlers at the speed of sync ones"), medians of this run:',
-    table([['item', 'value', 'target', 'result'], ...body]).split('\n').map((line, i) => line + notes[i]).join('\n'),
-    `bar: ${pass} PASS, ${fail} FAIL${na ? `, ${na} n/a (cases not run or failed)` : ''}`
-  ].join('\n')
+  const notes = evaluated.map((e) => e.value === null ? '' : e.notes.join(', '))
+  return render('the bar (issue "Async handlers at the speed of sync ones"), medians of this run:', rows, notes)
 }
 
-module.exports = { evaluate, text, items }
+module.exports = { evaluate, text, items, render }

@@ -48,4 +48,4 @@ function readConfig (env, names) {
   }
 }
 
-module.exports = { readConfig, pick }
+module.exports = { readConfig, pick, positiveInt }

@@ -32,9 +32,12 @@ function exited (child, ms) {
   return Promise.race([closed.get(child), timeout]).finally(() => clearTimeout(timer))
 }
 
-/** Runs argv to completion and returns its stdout; rejects on failure or after timeoutMs. */
-async function run (argv, { timeoutMs }) {
-  const child = track(spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] }))
+/**
+ * Runs argv to completion and returns its stdout; rejects on failure or after
+ * timeoutMs. `env`: variables added to this process's environment.
+ */
+async function run (argv, { timeoutMs, env }) {
+  const child = track(spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: env && { ...process.env, ...env } }))
   let stdout = ''
   let stderr = ''
   child.stdout.on('data', (d) => { stdout += d })
@@ -81,15 +84,15 @@ function canConnect (port) {
 }
 
 /**
- * Starts a server (argv gets PORT in its environment) and resolves once it
- * accepts connections. The handle keeps the child's stdout lines, so a server
+ * Starts a server (argv gets PORT, and `env` if given, in its environment) and
+ * resolves once it accepts connections. The handle keeps the child's stdout lines, so a server
  * can report (say, GC statistics as one JSON line on SIGTERM) and stop()
  * returns those JSON lines as `reports`.
  */
-async function startServer (argv, { port, cwd, timeoutMs = 15000 }) {
+async function startServer (argv, { port, cwd, env = {}, timeoutMs = 15000 }) {
   const child = track(spawn(argv[0], argv.slice(1), {
     cwd,
-    env: { ...process.env, PORT: String(port) },
+    env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe']
   }))
   const lines = []

@@ -1,0 +1,116 @@
+// npm run bench:tfb's own parts, without its minutes of load: the settings
+// (BENCH_ONLY's filter, validation, the 20-minute budget of the default run),
+// the constant-rate runner against real h2load and a real node:http server on
+// 127.0.0.1 (its --log-file percentiles and error counts), and the bar of
+// issue 10 on hand-made medians (PASS, FAIL and n/a).
+import t from 'tap'
+import http from 'node:http'
+import { createRequire } from 'node:module'
+
+const require = createRequire(import.meta.url)
+const { readTfbConfig, estimateSeconds } = require('../bench/lib/tfb-config.js')
+const { runLatency, parseLog, ratesFor } = require('../bench/lib/tfb-latency.js')
+const tfbBar = require('../bench/lib/tfb-bar.js')
+const { which } = require('../bench/lib/tools.js')
+
+t.test('settings', async (t) => {
+  const all = readTfbConfig({}, [])
+  t.equal(all.servers.length, 3)
+  t.equal(all.routes.length, 7)
+  t.same(all.parts, ['throughput', 'ceiling', 'latency'])
+  t.ok(estimateSeconds(all) <= 20 * 60, `the default run stays within 20 minutes (${Math.round(estimateSeconds(all) / 60)} min)`)
+  t.ok(estimateSeconds(all) > 5 * 60, 'and the estimate counts the runs')
+
+  const some = readTfbConfig({ BENCH_ONLY: 'db,fortunes,salvo' }, [])
+  t.same(some.servers.map((s) => s.name), ['salvo'], 'a server name filters the servers')
+  t.same(some.routes.map((r) => r.name), ['db', 'fortunes'], 'route names filter the routes')
+  t.same(some.parts, ['throughput', 'ceiling', 'latency'], 'parts not named: all of them')
+  t.same(readTfbConfig({ BENCH_ONLY: 'latency' }, []).servers.length, 3, 'a part alone keeps every server')
+  t.same(readTfbConfig({ BENCH_ONLY: '*queries' }, []).routes.map((r) => r.name), ['queries', 'cached-queries'], '* patterns')
+  t.ok(estimateSeconds(readTfbConfig({ BENCH_ONLY: 'db', BENCH_DURATION: '2', BENCH_ROUNDS: '1' }, [])) < estimateSeconds(all))
+
+  t.throws(() => readTfbConfig({ BENCH_ONLY: 'mysql' }, []), /unknown case\(s\) mysql/)
+  t.throws(() => readTfbConfig({}, ['--pool-swep']), /unknown argument\(s\) --pool-swep/)
+  t.throws(() => readTfbConfig({ TFB_POOL: '0' }, []), /TFB_POOL must be a positive integer/)
+  t.throws(() => readTfbConfig({ TFB_FIXED_RATE: 'fast' }, []), /TFB_FIXED_RATE must be a positive number/)
+  t.equal(readTfbConfig({}, ['--pool-sweep']).poolSweep, true)
+})
+
+t.test('rates: the fixed one, and 50% and 90% of fastify\'s peak when measured', async (t) => {
+  t.same(ratesFor(5000, null).map((r) => r.rate), [5000])
+  t.same(ratesFor(5000, 12001).map((r) => r.rate), [5000, 6001, 10801])
+})
+
+t.test('h2load log lines: latencies in ms, failed streams apart', async (t) => {
+  const { ms, failedStreams } = parseLog('1700000000000000\t200\t1500\n1700000000000100\t-1\t99\n1700000000000200\t503\t250\n')
+  t.same(ms, [1.5, 0.25])
+  t.equal(failedStreams, 1)
+})
+
+const h2load = which('h2load')
+t.test('constant rate against a real server', { skip: h2load ? false : 'h2load not installed (apt-get install -y nghttp2-client)' }, async (t) => {
+  let fail = false
+  const server = http.createServer((req, res) => {
+    res.writeHead(fail ? 503 : 200, { 'Content-Type': 'text/plain' })
+    res.end('ok')
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => server.close())
+  const tools = { h2load, pin: { taskset: null } }
+  const opts = { port: server.address().port, path: '/', rate: 400, clients: 4, seconds: 2, cpu: 1 }
+
+  const ok = await runLatency(tools, opts)
+  t.equal(ok.errors.total, 0, 'no errors')
+  t.ok(ok.held, `the rate was held (${ok.achieved.toFixed(0)} of 400 req/s answered)`)
+  t.ok(ok.requests >= 0.9 * 800 && ok.requests <= 1.1 * 800, `about rate x seconds requests (${ok.requests})`)
+  t.ok(ok.p50 > 0 && ok.p50 <= ok.p99 && ok.p99 <= ok.p999 && ok.p999 <= ok.max, 'p50 <= p99 <= p99.9 <= max')
+
+  fail = true
+  const bad = await runLatency(tools, { ...opts, seconds: 1 })
+  t.ok(bad.errors.status > 0 && bad.errors.total >= bad.errors.status, `5xx answers are errors (${bad.errors.total})`)
+})
+
+t.test('the bar of issue 10', async (t) => {
+  const routes = readTfbConfig({ BENCH_ONLY: 'db,plaintext' }, []).routes
+  const servers = readTfbConfig({}, []).servers
+  const sum = {
+    rps: {
+      salvo: { 'plaintext@256': 1e6, 'db@256': 30000, 'db@16': 20000 },
+      fastify: { 'plaintext@256': 60000, 'db@256': 15000, 'db@16': 19000 },
+      node: { 'plaintext@256': 70000, 'db@256': 16000, 'db@16': 21000 }
+    },
+    errors: { salvo: { 'plaintext@256': 0, 'db@256': 0, 'db@16': 0 } },
+    ceiling: { 'db@256': 40000, 'db@16': 50000 }
+  }
+  const latency = [
+    { path: '/db', server: 'salvo', rate: 5000, p99: 3, held: true, errors: { total: 0 } },
+    { path: '/db', server: 'fastify', rate: 5000, p99: 4, held: true, errors: { total: 0 } }
+  ]
+  const verified = { salvo: [], fastify: [], node: [] }
+  const items = tfbBar.evaluate({ sum, routes, servers, verified, latency, fixedRate: 5000 })
+  const result = (what) => items.find((x) => x.what === what)?.pass
+  t.equal(result('every server passes the TFB verification'), true)
+  t.equal(result('salvo ahead of fastify and node:http, /plaintext c256'), true)
+  t.equal(result('salvo ahead of fastify and node:http, /db c16'), false, 'node:http ahead at 16 connections')
+  t.equal(result('salvo / fastify, /plaintext c256'), true, '16.7x >= 10x')
+  t.equal(result('salvo / fastify, /db c256'), true, '2x >= 1.5x')
+  t.equal(result('salvo / fastify, json'), null, 'a route not run is n/a')
+  t.equal(result('salvo / driver-only ceiling, /db c256'), true, '0.75x >= 0.5x')
+  t.equal(result('salvo / driver-only ceiling, /db c16'), false, '0.4x < 0.5x')
+  t.equal(result('zero errors for salvo in every run'), true)
+  t.equal(result('p99 salvo / fastify at 5000 req/s, /db'), true)
+  t.match(tfbBar.text(items), /bar: \d+ PASS, 2 FAIL, \d+ n\/a/)
+
+  const worse = tfbBar.evaluate({
+    sum: { ...sum, errors: { salvo: { 'db@256': 3 } } },
+    routes,
+    servers,
+    verified: { ...verified, node: ['/db: status 500, not 200'] },
+    latency: [{ ...latency[0], p99: 5 }, latency[1]],
+    fixedRate: 5000
+  })
+  const r2 = (what) => worse.find((x) => x.what === what)?.pass
+  t.equal(r2('every server passes the TFB verification'), false, 'one failing server fails the item')
+  t.equal(r2('zero errors for salvo in every run'), false, 'three wrk errors')
+  t.equal(r2('p99 salvo / fastify at 5000 req/s, /db'), false, 'a higher p99 than fastify')
+})
