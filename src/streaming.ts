@@ -1,7 +1,9 @@
 /**
  * @module streaming
  * Streamed replies (`res.write`/`end`/`stream`): the head (with
- * `Transfer-Encoding: chunked` on HTTP/1.1, close-delimited on 1.0) and each
+ * `Transfer-Encoding: chunked` on HTTP/1.1, close-delimited on 1.0, or a
+ * Content-Length when the length was known first: `res._length`, set by
+ * serveStatic for a file, never more bytes than it says) and each
  * chunk go through the reply's queue slot like any answer, so they leave in
  * request order and, at the head of the queue, with the connection's one
  * write of the turn (src/conn-queue.ts).  `write()` returns false past the
