@@ -178,6 +178,23 @@ t.test('serveStatic: traversal attempts sent raw over a socket', async (t) => {
   }
 })
 
+t.test('serveStatic: streamed files keep the connection (Content-Length framing) and work on HTTP/1.0', async (t) => {
+  const { port, request } = await listenApp(t, { setup: setup() })
+  const c = await RawClient.connect(port)
+  t.teardown(() => c.destroy())
+  await c.write('GET /s/mid.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /s/mid.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=-10\r\n\r\nGET /s/a.txt HTTP/1.1\r\nHost: x\r\n\r\n')
+  const [r1, r2, r3] = await c.readResponses(3)
+  t.ok(Buffer.from(r1.body).equals(mid), 'first: the whole file')
+  t.equal(r1.headers['content-length'], String(mid.length))
+  t.notOk('transfer-encoding' in r1.headers)
+  t.equal(r2.status, 206)
+  t.ok(Buffer.from(r2.body).equals(mid.subarray(mid.length - 10)), 'second: the last 10 bytes')
+  t.equal(Buffer.from(r3.body).toString(), 'hello world\n', 'third, on the same connection')
+  const old = await request({ url: '/s/mid.bin', version: '1.0' })
+  t.equal(old.headers['content-length'], String(mid.length), 'HTTP/1.0: Content-Length')
+  t.ok(old.rawBody.equals(mid))
+})
+
 t.test('serveStatic: bad options throw SALVO_ERR_INVALID_ARG', async (t) => {
   const { App, serveStatic } = salvo()
   const app = new App()
