@@ -36,6 +36,10 @@ export const codes = {
   SALVO_ERR_RESPONSE_TYPE: def('SALVO_ERR_RESPONSE_TYPE', 'Cannot send a value of type %s'),
   SALVO_ERR_VALIDATION: def('SALVO_ERR_VALIDATION', '%s', 400),
   SALVO_ERR_PROTO_POISONING: def('SALVO_ERR_PROTO_POISONING', 'The JSON body has a forbidden key: %s', 400),
+  SALVO_ERR_BAD_PATH: def('SALVO_ERR_BAD_PATH', 'The request path cannot name a file: %s', 400),
+  SALVO_ERR_FORBIDDEN: def('SALVO_ERR_FORBIDDEN', 'Forbidden: %s', 403),
+  SALVO_ERR_PRECONDITION_FAILED: def('SALVO_ERR_PRECONDITION_FAILED', 'A precondition failed: %s', 412),
+  SALVO_ERR_RANGE_NOT_SATISFIABLE: def('SALVO_ERR_RANGE_NOT_SATISFIABLE', 'The range is outside the file: %s', 416),
   SALVO_ERR_HANDLER_TIMEOUT: def('SALVO_ERR_HANDLER_TIMEOUT', 'The request was not answered within requestTimeout', 503),
   // Protocol errors found by the parser (sent, then the connection closes).
   SALVO_ERR_BAD_REQUEST: def('SALVO_ERR_BAD_REQUEST', 'Malformed request', 400),

@@ -21,3 +21,5 @@ export { cors } from './plugins/cors';
 export type { CorsOptions, CorsOrigin } from './plugins/cors';
 export { compress } from './plugins/compress';
 export type { CompressOptions, Encoding } from './plugins/compress';
+export { serveStatic } from './plugins/static';
+export type { StaticOptions, Dotfiles } from './plugins/static';

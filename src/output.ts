@@ -210,12 +210,12 @@ export class Output {
     if (conn === CONN_CLOSE) this.markClose();
   }
 
-  /** The head of a streamed reply (chunked on HTTP/1.1, close-delimited on 1.0). */
-  writeStreamHead(res: Reply, conn: number, chunked: boolean): void {
+  /** The head of a streamed reply (Content-Length when known, else chunked on HTTP/1.1, close-delimited on 1.0). */
+  writeStreamHead(res: Reply, conn: number, chunked: boolean, length = -1): void {
     const type = res._type ?? TEXT;
     const extra = res._headers + (chunked ? 'Transfer-Encoding: chunked\r\n' : '');
     const start = this.reserve(headBound(type, extra.length));
-    this.commit(start, writeHead(this.t, start, res._status, type, -1, conn, this.date, extra));
+    this.commit(start, writeHead(this.t, start, res._status, type, length, conn, this.date, extra));
   }
 
   /** A canned answer for a protocol error found by the parser: then the connection closes. */

@@ -94,6 +94,15 @@ export class Reply {
   _deferred = false;
   /** @internal The streamed body uses the chunked coding (HTTP/1.1). */
   _chunked = true;
+  /**
+   * @internal The length of the streamed body when known before its first
+   * byte (serveStatic: a file's size), else -1.  Known: the head carries
+   * Content-Length instead of chunked (a HEAD answer gets the right length
+   * without a body).  An onSend hook that replaces the stream voids it.
+   */
+  _length = -1;
+  /** @internal Bytes of a known-length body still to send. */
+  _left = 0;
 
   /** @param _hwm the connection high-water mark (AppOptions.highWaterMark) */
   constructor(private readonly _hwm = 1024 * 1024) {}
@@ -109,6 +118,7 @@ export class Reply {
     this._sent = false;
     this._json = false;
     this._body = undefined;
+    this._length = -1;
   }
 
   /** True when nothing but the body was chosen (the dispatcher's fast path). */
@@ -364,6 +374,8 @@ export class Reply {
         const r = await hook(this._req as Request, this, cur);
         if (typeof r === 'string' || r instanceof Uint8Array || (r !== null && typeof r === 'object' && isReadable(r))) cur = r;
       }
+      // A replaced payload (compressed, say) has a length nobody knows yet.
+      if (cur !== readable) this._length = -1;
     } finally {
       this._lock = LOCK_NONE;
     }

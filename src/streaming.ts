@@ -1,7 +1,9 @@
 /**
  * @module streaming
  * Streamed replies (`res.write`/`end`/`stream`): the head (with
- * `Transfer-Encoding: chunked` on HTTP/1.1, close-delimited on 1.0) and each
+ * `Transfer-Encoding: chunked` on HTTP/1.1, close-delimited on 1.0, or a
+ * Content-Length when the length was known first: `res._length`, set by
+ * serveStatic for a file, never more bytes than it says) and each
  * chunk go through the reply's queue slot like any answer, so they leave in
  * request order and, at the head of the queue, with the connection's one
  * write of the turn (src/conn-queue.ts).  `write()` returns false past the
@@ -37,12 +39,16 @@ export class Streams {
       this.releaseHeadWaiters(res);
       return;
     }
+    // A known length frames the body by Content-Length (any version); else
     // HTTP/1.0 has no chunked coding: the body ends when the connection does.
-    const chunked = req._minor >= 1;
+    const length = res._length;
+    const chunked = length < 0 && req._minor >= 1;
+    const framed = chunked || length >= 0;
     res._chunked = chunked;
-    if (!chunked || !res._keep) res._close = true;
+    res._left = length;
+    if (!framed || !res._keep) res._close = true;
     this.output.toConn(cs, res);
-    this.output.writeStreamHead(res, chunked ? this.output.connMode(req, res._keep) : CONN_CLOSE, chunked);
+    this.output.writeStreamHead(res, framed ? this.output.connMode(req, res._keep) : CONN_CLOSE, chunked, length);
     const early = res._early ?? [];
     res._early = null;
     res._earlyBytes = 0;
@@ -62,14 +68,22 @@ export class Streams {
     if (res._early !== null) return true; // the head is not written yet: start() replays
     const req = res._req as Request;
     const atHead = cs.queue[cs.head] === res;
-    if (req._methodId !== HEAD_ID && chunk.length > 0) {
+    const head = req._methodId === HEAD_ID;
+    if (res._length >= 0 && !head) {
+      // Never more than Content-Length said; fewer (a file that shrank)
+      // and the connection closes, so the client sees the body is short.
+      if (chunk.length > res._left) chunk = chunk.subarray(0, res._left);
+      res._left -= chunk.length;
+      if (end && res._left !== 0) res._close = true;
+    }
+    if (!head && chunk.length > 0) {
       if (res._chunked) this.put(cs, res, atHead, Buffer.from(chunk.length.toString(16) + '\r\n', 'latin1'));
       // A chunk that waits behind the head is copied: the caller may reuse its buffer.
       this.put(cs, res, atHead, atHead || chunk.length >= 64 * 1024 ? chunk : Buffer.from(chunk));
       if (res._chunked) this.put(cs, res, atHead, CRLF);
     }
     if (end) {
-      if (res._chunked && req._methodId !== HEAD_ID) this.put(cs, res, atHead, LAST_CHUNK);
+      if (res._chunked && !head) this.put(cs, res, atHead, LAST_CHUNK);
       res._done = true;
     }
     this.queues.advance(cs);

@@ -5,7 +5,8 @@
  * q=0 excludes), compresses bodies of at least `threshold` bytes with
  * node:zlib (asynchronously, off the event loop's thread), and streamed
  * answers through a zlib stream (never buffered whole).  Skipped: HEAD,
- * 1xx/204/304, answers that already have Content-Encoding, and types that are
+ * 1xx/204/206/304 (a 206's Content-Range counts bytes of the identity
+ * body: compressing it would make the range lie), answers that already have Content-Encoding, and types that are
  * compressed already (images, audio, video, archives).  Marked skip-override.
  */
 import { promisify } from 'node:util';
@@ -95,7 +96,7 @@ export function compress(app: PluginTarget, options?: CompressOptions): void {
     // Small bodies first: the common case leaves at once, without a header lookup.
     if (!stream && (payload as string | Uint8Array).length < threshold) return undefined;
     const status = res.statusCode;
-    if (req.method === 'HEAD' || status < 200 || status === 204 || status === 304) return undefined;
+    if (req.method === 'HEAD' || status < 200 || status === 204 || status === 206 || status === 304) return undefined;
     if (res.hasHeader('content-encoding')) return undefined;
     const type = res.getHeader('content-type');
     if (typeof type === 'string' && !filter(type)) return undefined;

@@ -15,4 +15,7 @@ export interface PluginTarget {
   addHook(name: 'onSend', fn: SendHook): unknown;
   addHook(name: 'onError', fn: ErrorHook): unknown;
   get(path: string, handler: (req: any, res: any) => unknown): unknown;
+  head(path: string, handler: (req: any, res: any) => unknown): unknown;
+  /** @internal The instance's encapsulation context: its route prefix (serveStatic counts its segments). */
+  readonly _ctx?: { readonly prefix: string };
 }
