@@ -26,6 +26,7 @@ export const codes = {
   SALVO_ERR_INVALID_HEADER: def('SALVO_ERR_INVALID_HEADER', 'Invalid header: %s'),
   SALVO_ERR_REQUEST_ENDED: def('SALVO_ERR_REQUEST_ENDED', 'The request was answered: %s was not read before the answer and its bytes are gone'),
   SALVO_ERR_NOT_SUPPORTED: def('SALVO_ERR_NOT_SUPPORTED', 'Not supported: %s'),
+  SALVO_ERR_CONTENT_TYPE_PARSER_EXISTS: def('SALVO_ERR_CONTENT_TYPE_PARSER_EXISTS', 'A content-type parser for %s exists already (remove it first)'),
   SALVO_ERR_HOOK_REPLY: def('SALVO_ERR_HOOK_REPLY', 'onError hooks observe an error; they cannot answer (use setErrorHandler)'),
   // Answers to requests (sent).
   SALVO_ERR_NOT_FOUND: def('SALVO_ERR_NOT_FOUND', 'Route not found: %s', 404),
@@ -34,6 +35,7 @@ export const codes = {
   SALVO_ERR_UNSUPPORTED_MEDIA_TYPE: def('SALVO_ERR_UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type: %s', 415),
   SALVO_ERR_RESPONSE_TYPE: def('SALVO_ERR_RESPONSE_TYPE', 'Cannot send a value of type %s'),
   SALVO_ERR_VALIDATION: def('SALVO_ERR_VALIDATION', '%s', 400),
+  SALVO_ERR_BODY_PARSE: def('SALVO_ERR_BODY_PARSE', 'The request body could not be parsed: %s', 400),
   SALVO_ERR_PROTO_POISONING: def('SALVO_ERR_PROTO_POISONING', 'The JSON body has a forbidden key: %s', 400),
   SALVO_ERR_HANDLER_TIMEOUT: def('SALVO_ERR_HANDLER_TIMEOUT', 'The request was not answered within requestTimeout', 503),
   // Protocol errors found by the parser (sent, then the connection closes).
