@@ -36,14 +36,14 @@ export function makeBodyPrelude(d: BodyPreludeDef): Hook | null {
   const schemaBody = validators !== null && validators.body !== undefined;
   return (req: Request) => {
     const n = req._bodyLen;
-    if (bodyLimit !== -1 && n > bodyLimit) throw new SalvoError('SALVO_ERR_BODY_TOO_LARGE', `the body is larger than this route's bodyLimit (${bodyLimit} bytes)`);
+    if (bodyLimit !== -1 && n > bodyLimit) throw tooLarge(`this route's bodyLimit (${bodyLimit} bytes)`);
     let body: unknown = undefined;
     if (n > 0 && parse && (!anyMethod || parses(req.method))) {
       const type = req.header('content-type');
       const p = parsers.find(type);
       // The raw catch-all gives bytes, which a JSON Schema cannot describe: 415 as before parsers existed.
       if (p === null || (p.raw && schemaBody)) throw new SalvoError('SALVO_ERR_UNSUPPORTED_MEDIA_TYPE', mediaType(type) || '(none)');
-      if (p.bodyLimit !== -1 && n > p.bodyLimit) throw new SalvoError('SALVO_ERR_BODY_TOO_LARGE', `the body is larger than its parser's bodyLimit (${p.bodyLimit} bytes)`);
+      if (p.bodyLimit !== -1 && n > p.bodyLimit) throw tooLarge(`its parser's bodyLimit (${p.bodyLimit} bytes)`);
       if (!p.raw) {
         const v = runParser(p, req, req._rawBody());
         if (isThenable(v)) return Promise.resolve(v).then((x) => finish(req, validators, x));
@@ -53,6 +53,13 @@ export function makeBodyPrelude(d: BodyPreludeDef): Hook | null {
     finish(req, validators, body);
     return undefined;
   };
+}
+
+/** The registry's 413 names maxBodySize (the canned protocol answer); this one names the limit that applied. */
+function tooLarge(limit: string): SalvoError {
+  const err = new SalvoError('SALVO_ERR_BODY_TOO_LARGE');
+  err.message = `The request body is larger than ${limit}`;
+  return err;
 }
 
 function finish(req: Request, validators: Validators | null, body: unknown): void {
