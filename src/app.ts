@@ -23,7 +23,9 @@ import { Router } from './router';
 import { Server } from './server';
 import { asList, compileSerializers, type RouteHandler, type RouteOptions } from './route';
 import { HOOK_NAMES, PluginContext, checkPrefix, joinPrefix, type HookName } from './plugin-context';
-import { compileValidation, type ValidatorCompiler } from './validation';
+import { compileValidation, type ValidatorCompiler, type Validators } from './validation';
+import { makeBodyPrelude } from './body-prelude';
+import type { ContentTypeParserFn, ContentTypeParserOptions } from './content-type-parser';
 import { enqueueAfter, enqueuePlugin, load, newLoader, pluginFunction, type Loadable, type Plugin, type PluginModule } from './plugin-loader';
 
 export type { AppOptions, ListenOptions } from './options';
@@ -42,13 +44,21 @@ interface Engine {
   injected: Map<number, { chunks: Buffer[]; done: (b: Buffer) => void }>;
 }
 
+/** What a route was declared with that is resolved at start. */
+interface RouteCtx {
+  own: Partial<Hooks>;
+  ctx: PluginContext;
+  validators: Validators | null;
+  bodyLimit: number;
+}
+
 export class App {
   private readonly routes: Route[] = [];
   private readonly router = new Router<Route>();
   private readonly opts: ResolvedOptions;
   private readonly date = new DateCache();
   /** A route's own hooks and the context it was added in, resolved at start. */
-  private readonly routeCtx = new Map<Route, { own: Partial<Hooks>; ctx: PluginContext; validate: Hook | null }>();
+  private readonly routeCtx = new Map<Route, RouteCtx>();
   private notFoundHandler: Handler | null = null;
   /** Not-found handlers set inside prefixed plugins: the longest matching prefix answers. */
   private readonly prefixNotFound: [string, Handler][] = [];
@@ -224,16 +234,22 @@ export class App {
       if (list.length) (own as Record<string, unknown[]>)[name] = list;
     }
     // Validation runs first among the route's preHandler hooks (after every onRequest hook).
-    const validate = compileValidation(method, path, schema, this._ctx.resolveValidatorCompiler());
+    const validators = compileValidation(method, path, schema, this._ctx.resolveValidatorCompiler());
+    const bodyLimit = o.bodyLimit === undefined ? -1 : positiveInt(`bodyLimit of ${method} ${path}`, o.bodyLimit, 0);
+    if (bodyLimit > this._root.opts.maxBodySize) {
+      // The addon buffers at most maxBodySize: a larger route limit could never be reached.
+      throw new SalvoError('SALVO_ERR_INVALID_ARG', `bodyLimit of ${method} ${path} (${bodyLimit}) is larger than the app's maxBodySize (${this._root.opts.maxBodySize})`);
+    }
+    const rc: RouteCtx = { own, ctx: this._ctx, validators, bodyLimit };
     this.router.add(route); // validates and throws on duplicates
     this.routes.push(route);
-    this.routeCtx.set(route, { own, ctx: this._ctx, validate });
+    this.routeCtx.set(route, rc);
     // Under a prefix, '/' is the prefix itself and the prefix with a trailing slash (fastify's 'both').
     if (routePath === '/' && this._ctx.prefix !== '') {
       const withSlash = { ...route, id: this.routes.length, path: path + '/' };
       this.router.add(withSlash);
       this.routes.push(withSlash);
-      this.routeCtx.set(withSlash, { own, ctx: this._ctx, validate });
+      this.routeCtx.set(withSlash, rc);
     }
     return this;
   }
@@ -247,8 +263,9 @@ export class App {
     if (root.started) return;
     root.started = true;
     for (const r of root.routes) {
-      const rc = root.routeCtx.get(r) as { own: Partial<Hooks>; ctx: PluginContext; validate: Hook | null };
-      r.hooks = rc.ctx.resolveHooks(rc.own, rc.validate);
+      const rc = root.routeCtx.get(r) as RouteCtx;
+      const prelude = makeBodyPrelude({ method: r.method, parsers: rc.ctx.parsers, validators: rc.validators, bodyLimit: rc.bodyLimit });
+      r.hooks = rc.ctx.resolveHooks(rc.own, prelude);
       r.errorHandler = rc.ctx.resolveErrorHandler();
     }
   }
@@ -296,6 +313,46 @@ export class App {
     this.assertNotStarted('a validator compiler');
     if (typeof compiler !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'the validator compiler must be a function');
     this._ctx.validatorCompiler = compiler;
+    return this;
+  }
+
+  // ---- content-type parsers (src/content-type-parser.ts) -------------------
+
+  /**
+   * Parses bodies of these content types (a media type, a list, a RegExp
+   * tested on the media type, or '*' for every other) into `req.body`, for
+   * this instance's routes and its plugins'.  `parser(req, body)` returns the
+   * value or a promise; `(req, body, done)` calls back.
+   */
+  addContentTypeParser(type: string | RegExp | (string | RegExp)[], parser: ContentTypeParserFn): this;
+  addContentTypeParser(type: string | RegExp | (string | RegExp)[], opts: ContentTypeParserOptions, parser: ContentTypeParserFn): this;
+  addContentTypeParser(type: string | RegExp | (string | RegExp)[], a: unknown, b?: unknown): this {
+    this.assertNotStarted('content-type parsers');
+    const opts = b === undefined ? undefined : a;
+    if (opts !== undefined && opts !== null && typeof opts === 'object' && (opts as ContentTypeParserOptions).bodyLimit !== undefined) {
+      const lim = (opts as ContentTypeParserOptions).bodyLimit as number;
+      if (typeof lim === 'number' && lim > this._root.opts.maxBodySize) {
+        throw new SalvoError('SALVO_ERR_INVALID_ARG', `parser bodyLimit (${lim}) is larger than the app's maxBodySize (${this._root.opts.maxBodySize})`);
+      }
+    }
+    this._ctx.parsers.add(type, a, b);
+    return this;
+  }
+
+  hasContentTypeParser(type: string | RegExp): boolean {
+    return this._ctx.parsers.has(type);
+  }
+
+  removeContentTypeParser(type: string | RegExp | (string | RegExp)[]): this {
+    this.assertNotStarted('content-type parsers');
+    this._ctx.parsers.remove(type);
+    return this;
+  }
+
+  /** Removes every parser of this instance, the built-in ones and the raw catch-all too: unmatched bodies then get 415. */
+  removeAllContentTypeParsers(): this {
+    this.assertNotStarted('content-type parsers');
+    this._ctx.parsers.removeAll();
     return this;
   }
 

@@ -27,6 +27,7 @@ export const codes = {
   SALVO_ERR_REQUEST_ENDED: def('SALVO_ERR_REQUEST_ENDED', 'The request was answered: %s was not read before the answer and its bytes are gone'),
   SALVO_ERR_NOT_SUPPORTED: def('SALVO_ERR_NOT_SUPPORTED', 'Not supported: %s'),
   SALVO_ERR_ADDON_LOAD: def('SALVO_ERR_ADDON_LOAD', 'salvo: the native addon cannot be loaded: %s'),
+  SALVO_ERR_CONTENT_TYPE_PARSER_EXISTS: def('SALVO_ERR_CONTENT_TYPE_PARSER_EXISTS', 'A content-type parser for %s exists already (remove it first)'),
   SALVO_ERR_HOOK_REPLY: def('SALVO_ERR_HOOK_REPLY', 'onError hooks observe an error; they cannot answer (use setErrorHandler)'),
   // Answers to requests (sent).
   SALVO_ERR_NOT_FOUND: def('SALVO_ERR_NOT_FOUND', 'Route not found: %s', 404),
@@ -35,6 +36,7 @@ export const codes = {
   SALVO_ERR_UNSUPPORTED_MEDIA_TYPE: def('SALVO_ERR_UNSUPPORTED_MEDIA_TYPE', 'Unsupported Content-Type: %s', 415),
   SALVO_ERR_RESPONSE_TYPE: def('SALVO_ERR_RESPONSE_TYPE', 'Cannot send a value of type %s'),
   SALVO_ERR_VALIDATION: def('SALVO_ERR_VALIDATION', '%s', 400),
+  SALVO_ERR_BODY_PARSE: def('SALVO_ERR_BODY_PARSE', 'The request body could not be parsed: %s', 400),
   SALVO_ERR_PROTO_POISONING: def('SALVO_ERR_PROTO_POISONING', 'The JSON body has a forbidden key: %s', 400),
   SALVO_ERR_BAD_PATH: def('SALVO_ERR_BAD_PATH', 'The request path cannot name a file: %s', 400),
   SALVO_ERR_FORBIDDEN: def('SALVO_ERR_FORBIDDEN', 'Forbidden: %s', 403),

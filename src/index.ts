@@ -12,6 +12,7 @@ export type { Query } from './query';
 export { Request } from './request';
 export type { Headers } from './request';
 export type { TrustProxy, TrustFunction, ProxyHeader } from './trust-proxy';
+export type { ContentTypeParserFn, ContentTypeParserOptions, ParseAs } from './content-type-parser';
 export { cluster, Cluster, workerId } from './cluster';
 export type { ClusterOptions, AppFactory, WorkerInfo, WorkerStats } from './cluster';
 export { SalvoError, codes } from './errors';

@@ -125,7 +125,7 @@ export interface ListenOptions {
 
 export const LISTEN_KEYS = ['port', 'host', 'backlog', 'reusePort'];
 
-export const ROUTE_KEYS = ['schema', 'onRequest', 'preHandler', 'onSend', 'onResponse', 'onError'];
+export const ROUTE_KEYS = ['schema', 'bodyLimit', 'onRequest', 'preHandler', 'onSend', 'onResponse', 'onError'];
 
 /** The schema keys of a route: the request parts validated (src/validation.ts) and the response serializers. */
 const SCHEMA_KEYS = ['body', 'querystring', 'params', 'headers', 'response'];

@@ -2,7 +2,8 @@
  * @module plugin-context
  * The encapsulation tree of `app.register()` (fastify's semantics): every
  * registered plugin gets a child context of the one it was registered in;
- * hooks, the error handler and instance decorators added in a context apply
+ * hooks, the error handler, content-type parsers and instance decorators
+ * added in a context apply
  * to its routes and its children only, and a route prefix nests.  A plugin
  * marked with `Symbol.for('skip-override')` (what `fp()` / fastify-plugin
  * set) is given its parent's context instead.
@@ -11,6 +12,7 @@
  * (root first, then each child, then the route's own), so a request never
  * walks the tree.
  */
+import { ContentTypeParsers } from './content-type-parser';
 import { SalvoError } from './errors';
 import type { ErrorHandler, Hook, Hooks } from './lifecycle';
 import { defaultValidatorCompiler, type ValidatorCompiler } from './validation';
@@ -28,14 +30,18 @@ export class PluginContext {
   readonly hooks: Hooks = emptyHooks();
   errorHandler: ErrorHandler | null = null;
   validatorCompiler: ValidatorCompiler | null = null;
+  /** Content-type parsers of this context: a copy of the parent's, made when the plugin loads (fastify clones it then). */
+  readonly parsers: ContentTypeParsers;
   constructor(
     readonly parent: PluginContext | null,
     /** The full prefix of this context's routes ('' at the root). */
     readonly prefix: string,
-  ) {}
+  ) {
+    this.parsers = parent === null ? ContentTypeParsers.defaults() : parent.parsers.clone();
+  }
 
   /** The hook lists that apply to a route of this context, its own after them. */
-  resolveHooks(own: Partial<Hooks> | undefined, validate: Hook | null = null): Hooks | null {
+  resolveHooks(own: Partial<Hooks> | undefined, prelude: Hook | null = null): Hooks | null {
     const chain: PluginContext[] = [];
     for (let c: PluginContext | null = this; c !== null; c = c.parent) chain.unshift(c);
     const h = emptyHooks();
@@ -44,8 +50,8 @@ export class PluginContext {
       for (const c of chain) list.push(...(c.hooks[name] as unknown[]));
       if (own?.[name] !== undefined) list.push(...(own[name] as unknown[]));
     }
-    // Validation first among preHandler hooks: after onRequest, before every preHandler (fastify's order).
-    if (validate !== null) h.preHandler.unshift(validate);
+    // Body parsing and validation first among preHandler hooks: after onRequest, before every preHandler (fastify's order).
+    if (prelude !== null) h.preHandler.unshift(prelude);
     return HOOK_NAMES.some((n) => h[n].length > 0) ? h : null;
   }
 

@@ -27,6 +27,12 @@ export type RouteHandler<P extends string> = (req: Request<PathParams<P>>, res: 
 export interface RouteOptions {
   /** JSON Schemas; `response` maps a status code to the schema its JSON body is serialized with (fast-json-stringify, compiled once). */
   schema?: { body?: object; querystring?: object; params?: object; headers?: object; response?: Record<number | string, object> };
+  /**
+   * Largest body in bytes this route accepts: a longer one is answered 413
+   * SALVO_ERR_BODY_TOO_LARGE before any preHandler hook or the handler runs.
+   * At most the app's maxBodySize (which bounds what is buffered).
+   */
+  bodyLimit?: number;
   /** Hooks for this route only, run after the app's. */
   onRequest?: Hook | Hook[];
   preHandler?: Hook | Hook[];

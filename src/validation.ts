@@ -3,17 +3,15 @@
  * Route `schema.body / querystring / params / headers`: JSON Schemas compiled
  * once at registration with ajv, with fastify's ajv options (coerceTypes
  * 'array', useDefaults, removeAdditional, allErrors false; formats from
- * ajv-formats).  A route with a request schema gets one prelude hook, run
- * first among its preHandler hooks (fastify's validation step sits between
- * onRequest and preHandler): it parses a JSON body, checks each part, and
- * throws SALVO_ERR_VALIDATION (400) naming the part and the failing path.
- * Routes without one pay nothing.
+ * ajv-formats).  A route with a request schema is checked in its body
+ * prelude (src/body-prelude.ts), first among its preHandler hooks
+ * (fastify's validation step sits between onRequest and preHandler), after
+ * the body is parsed; a failing part throws SALVO_ERR_VALIDATION (400)
+ * naming the part and the failing path.  Routes without one pay nothing.
  */
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { SalvoError } from './errors';
-import { parseJson } from './json-body';
-import type { Hook } from './lifecycle';
 import type { Request } from './request';
 
 export type ValidationPart = 'body' | 'querystring' | 'params' | 'headers';
@@ -60,13 +58,15 @@ function fail(part: ValidationPart, v: Validator): never {
   throw err;
 }
 
+export type Validators = Partial<Record<ValidationPart, Validator>>;
+
 /**
- * Compiles the request schemas of one route into its prelude hook, or null
- * when it declares none.  Called at registration: a bad schema throws there.
+ * Compiles the request schemas of one route, or null when it declares none.
+ * Called at registration: a bad schema throws there.
  */
-export function compileValidation(method: string, url: string, schema: Record<string, unknown> | undefined, compiler: ValidatorCompiler): Hook | null {
+export function compileValidation(method: string, url: string, schema: Record<string, unknown> | undefined, compiler: ValidatorCompiler): Validators | null {
   if (schema === undefined) return null;
-  const v: Partial<Record<ValidationPart, Validator>> = {};
+  const v: Validators = {};
   let any = false;
   for (const part of VALIDATION_PARTS) {
     const s = schema[part];
@@ -80,34 +80,31 @@ export function compileValidation(method: string, url: string, schema: Record<st
     if (typeof v[part] !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', `the validator compiler returned no function for schema.${part} of ${method} ${url}`);
     any = true;
   }
-  if (!any) return null;
-  const { body, querystring, params, headers } = v;
-  return (req: Request) => {
-    if (params !== undefined) {
-      const p = { ...req.params };
-      if (!params(p)) fail('params', params);
-      req.params = p;
-    }
-    if (querystring !== undefined) {
-      const q = req.query;
-      if (!querystring(q)) fail('querystring', querystring);
-    }
-    if (headers !== undefined) {
-      const h = req.headers;
-      if (!headers(h)) fail('headers', headers);
-    }
-    if (body !== undefined) {
-      // A JSON body (or none: undefined is validated, so `required` rejects it).
-      const type = req.header('content-type');
-      let value: unknown;
-      const raw = req._rawBody();
-      if (raw.length > 0) {
-        const mt = type === undefined ? '' : type.split(';')[0].trim().toLowerCase();
-        if (mt !== 'application/json' && !mt.endsWith('+json')) throw new SalvoError('SALVO_ERR_UNSUPPORTED_MEDIA_TYPE', mt || '(none)');
-        value = parseJson(raw.toString('utf8'), req._poison);
-      }
-      if (!body(value)) fail('body', body);
-      req._parsedBody = value;
-    }
-  };
+  return any ? v : null;
+}
+
+/**
+ * Checks each part of a request, in fastify's order (params, querystring,
+ * headers, body); the body is the value its content-type parser gave
+ * (src/body-prelude.ts runs it first), or undefined when there is none.
+ */
+export function validate(req: Request, v: Validators, body: unknown): void {
+  const { params, querystring, headers } = v;
+  if (params !== undefined) {
+    const p = { ...req.params };
+    if (!params(p)) fail('params', params);
+    req.params = p;
+  }
+  if (querystring !== undefined) {
+    const q = req.query;
+    if (!querystring(q)) fail('querystring', querystring);
+  }
+  if (headers !== undefined) {
+    const h = req.headers;
+    if (!headers(h)) fail('headers', headers);
+  }
+  if (v.body !== undefined) {
+    if (!v.body(body)) fail('body', v.body);
+    if (body !== undefined) req._parsedBody = body;
+  }
 }

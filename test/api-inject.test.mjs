@@ -9,6 +9,8 @@ const inj = (app, o) => withTimeout(app.inject(o), 10_000, `inject ${JSON.string
 function makeApp () {
   const { App } = salvo()
   const app = new App()
+  // /echo reports the bytes inject sent: no built-in JSON/text parsing, req.body stays the raw Buffer.
+  app.removeContentTypeParser(['application/json', 'text/plain'])
   app.get('/', () => 'root')
   app.all('/echo', async (req) => ({
     method: req.method,

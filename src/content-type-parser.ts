@@ -1,0 +1,213 @@
+/**
+ * @module content-type-parser
+ * `app.addContentTypeParser()` (fastify's semantics): the table that turns a
+ * request body into `req.body` by its Content-Type.  One table per plugin
+ * context; a child context starts as a copy of its parent's when the plugin
+ * loads (as fastify clones it), so what a plugin adds or removes applies to
+ * its routes and children only.
+ *
+ * A route keeps its context's table (frozen at start); a request pays one
+ * Map lookup by its media type (then the RegExps in the order added, then
+ * the catch-all '*'), never a walk of the plugin tree.
+ *
+ * Built in, as in fastify: 'application/json' (JSON.parse with the app's
+ * prototype-poisoning policy; it also takes any `+json` suffix type) and
+ * 'text/plain' (the UTF-8 string).  Unlike fastify, the default catch-all
+ * '*' keeps the raw bytes (`req.body` a Buffer, what salvo gave before
+ * parsers existed); remove it (`removeContentTypeParser('*')` or
+ * `removeAllContentTypeParsers()`) for fastify's 415 on every other type.
+ */
+import { SalvoError } from './errors';
+import { parseJson } from './json-body';
+import type { Request } from './request';
+
+export type ParseAs = 'buffer' | 'string';
+/** `(req, body)` returning the value or a promise of it, or `(req, body, done)`. */
+export type ContentTypeParserFn =
+  | ((req: Request<any, any>, body: any) => unknown)
+  | ((req: Request<any, any>, body: any, done: (err: Error | null, value?: unknown) => void) => void);
+
+export interface ContentTypeParserOptions {
+  /** What the parser is given: the body's bytes (default) or its UTF-8 text. */
+  parseAs?: ParseAs;
+  /** Largest body in bytes this parser accepts (413 SALVO_ERR_BODY_TOO_LARGE past it); default: the route's limit. */
+  bodyLimit?: number;
+}
+
+export interface Parser {
+  readonly fn: ContentTypeParserFn;
+  readonly asString: boolean;
+  /** -1: no limit of its own. */
+  readonly bodyLimit: number;
+  /** The built-in raw catch-all (a JSON Schema cannot validate bytes: schema.body routes answer 415 for it). */
+  readonly raw: boolean;
+}
+
+const RAW: Parser = { fn: (_req: Request, body: Buffer) => body, asString: false, bodyLimit: -1, raw: true };
+const TEXT: Parser = { fn: (_req: Request, body: string) => body, asString: true, bodyLimit: -1, raw: false };
+const JSON_PARSER: Parser = {
+  fn: (req: Request, body: string) => (body.length === 0 ? undefined : parseJson(body, req._poison)),
+  asString: true,
+  bodyLimit: -1,
+  raw: false,
+};
+
+/** The media type of a Content-Type value: before ';', trimmed, lower case ('' when absent). */
+export function mediaType(header: string | undefined): string {
+  if (header === undefined) return '';
+  const semi = header.indexOf(';');
+  return (semi === -1 ? header : header.slice(0, semi)).trim().toLowerCase();
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+\/[!#$%&'*+\-.^_`|~0-9a-z]+$/;
+
+function checkType(t: unknown): string | RegExp {
+  if (t instanceof RegExp) return t;
+  if (typeof t !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', `a content type must be a string or a RegExp, got ${String(t)}`);
+  const s = t.trim().toLowerCase();
+  if (s !== '*' && !TOKEN.test(s)) {
+    throw new SalvoError('SALVO_ERR_INVALID_ARG', `content type must be a media type like 'application/xml' (no parameters) or '*', got '${t}'`);
+  }
+  return s;
+}
+
+function sameRegExp(a: RegExp, b: RegExp): boolean {
+  return a.source === b.source && a.flags === b.flags;
+}
+
+export class ContentTypeParsers {
+  private readonly exact = new Map<string, Parser>();
+  private readonly patterns: [RegExp, Parser][] = [];
+  private any: Parser | null = RAW;
+
+  static defaults(): ContentTypeParsers {
+    const t = new ContentTypeParsers();
+    t.exact.set('application/json', JSON_PARSER);
+    t.exact.set('text/plain', TEXT);
+    return t;
+  }
+
+  /** A copy for a child context (fastify's clone at plugin load). */
+  clone(): ContentTypeParsers {
+    const t = new ContentTypeParsers();
+    for (const [k, v] of this.exact) t.exact.set(k, v);
+    t.patterns.push(...this.patterns);
+    t.any = this.any;
+    return t;
+  }
+
+  add(types: unknown, a: unknown, b?: unknown): void {
+    const [opts, fn] = b === undefined ? [{}, a] : [a, b];
+    if (typeof fn !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'addContentTypeParser() takes a parser function');
+    if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new SalvoError('SALVO_ERR_INVALID_ARG', 'content type parser options must be an object');
+    const o = opts as Record<string, unknown>;
+    for (const k of Object.keys(o)) {
+      if (k !== 'parseAs' && k !== 'bodyLimit') throw new SalvoError('SALVO_ERR_INVALID_ARG', `unknown addContentTypeParser() option: ${k}`);
+    }
+    if (o.parseAs !== undefined && o.parseAs !== 'buffer' && o.parseAs !== 'string') {
+      throw new SalvoError('SALVO_ERR_INVALID_ARG', `parseAs must be 'buffer' or 'string', got ${String(o.parseAs)}`);
+    }
+    const limit = o.bodyLimit;
+    if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit <= 0)) {
+      throw new SalvoError('SALVO_ERR_INVALID_ARG', `parser bodyLimit must be a positive integer, got ${String(limit)}`);
+    }
+    const parser: Parser = {
+      fn: fn as ContentTypeParserFn,
+      asString: o.parseAs === 'string',
+      bodyLimit: limit === undefined ? -1 : (limit as number),
+      raw: false,
+    };
+    const list = Array.isArray(types) ? types : [types];
+    if (list.length === 0) throw new SalvoError('SALVO_ERR_INVALID_ARG', 'addContentTypeParser() needs at least one content type');
+    const checked = list.map(checkType);
+    // Adding over an existing parser is a mistake in fastify (FST_ERR_CTP_ALREADY_PRESENT); remove it first.
+    for (const t of checked) {
+      if (this.has(t) && !(t === '*' && this.any === RAW) && !(typeof t === 'string' && isBuiltIn(this.exact.get(t)))) {
+        throw new SalvoError('SALVO_ERR_CONTENT_TYPE_PARSER_EXISTS', String(t));
+      }
+    }
+    for (const t of checked) {
+      if (t instanceof RegExp) this.patterns.push([t, parser]);
+      else if (t === '*') this.any = parser;
+      else this.exact.set(t, parser);
+    }
+  }
+
+  has(type: unknown): boolean {
+    const t = checkType(type);
+    if (t instanceof RegExp) return this.patterns.some(([r]) => sameRegExp(r, t));
+    if (t === '*') return this.any !== null;
+    return this.exact.has(t);
+  }
+
+  remove(types: unknown): void {
+    const list = Array.isArray(types) ? types : [types];
+    for (const type of list) {
+      const t = checkType(type);
+      if (t instanceof RegExp) {
+        const i = this.patterns.findIndex(([r]) => sameRegExp(r, t));
+        if (i !== -1) this.patterns.splice(i, 1);
+      } else if (t === '*') this.any = null;
+      else this.exact.delete(t);
+    }
+  }
+
+  removeAll(): void {
+    this.exact.clear();
+    this.patterns.length = 0;
+    this.any = null;
+  }
+
+  /** The parser for a request's Content-Type, or null (415). */
+  find(header: string | undefined): Parser | null {
+    const mt = mediaType(header);
+    const p = this.exact.get(mt);
+    if (p !== undefined) return p;
+    if (mt.endsWith('+json')) {
+      const j = this.exact.get('application/json');
+      if (j !== undefined) return j;
+    }
+    for (let i = 0; i < this.patterns.length; i++) {
+      const [r, q] = this.patterns[i];
+      r.lastIndex = 0; // a /g or /y pattern must not remember the last request
+      if (r.test(mt)) return q;
+    }
+    return this.any;
+  }
+}
+
+/** The built-in json and text parsers may be replaced without removing them first (fastify lets you override them). */
+function isBuiltIn(p: Parser | undefined): boolean {
+  return p === JSON_PARSER || p === TEXT;
+}
+
+/**
+ * Runs a parser on a request's body: the value, or a promise of it.  A
+ * failure becomes a 400 SALVO_ERR_BODY_PARSE carrying the parser's message
+ * (unless it is one of salvo's errors or chose its own 4xx/5xx status).
+ */
+export function runParser(p: Parser, req: Request, raw: Buffer): unknown {
+  const input = p.asString ? raw.toString('utf8') : raw;
+  try {
+    if (p.fn.length >= 3) {
+      return new Promise((resolve, reject) => {
+        (p.fn as (r: Request, b: unknown, d: (e: Error | null, v?: unknown) => void) => void)(req, input, (err, v) =>
+          err ? reject(parseError(err)) : resolve(v),
+        );
+      });
+    }
+    const v = (p.fn as (r: Request, b: unknown) => unknown)(req, input);
+    if (v instanceof Promise) return v.catch((err: unknown) => Promise.reject(parseError(err)));
+    return v;
+  } catch (err) {
+    throw parseError(err);
+  }
+}
+
+function parseError(err: unknown): unknown {
+  if (err instanceof SalvoError) return err;
+  const sc = err !== null && typeof err === 'object' ? (err as { statusCode?: unknown }).statusCode : undefined;
+  if (typeof sc === 'number' && Number.isInteger(sc) && sc >= 400 && sc <= 599) return err;
+  const msg = err instanceof Error ? err.message : String(err);
+  return new SalvoError('SALVO_ERR_BODY_PARSE', msg, { cause: err });
+}
