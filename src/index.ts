@@ -10,6 +10,7 @@ export { Reply } from './reply';
 export type { CookieOptions } from './cookies';
 export type { Query } from './query';
 export { Request } from './request';
+export type { Logger, LoggerOptions, GenReqId } from './logger';
 export type { Headers } from './request';
 export { cluster, Cluster, workerId } from './cluster';
 export type { ClusterOptions, AppFactory, WorkerInfo, WorkerStats } from './cluster';

@@ -41,6 +41,7 @@ export class Streams {
     const chunked = req._minor >= 1;
     res._chunked = chunked;
     if (!chunked || !res._keep) res._close = true;
+    res._bytes = 0;
     this.output.toConn(cs, res);
     this.output.writeStreamHead(res, chunked ? this.output.connMode(req, res._keep) : CONN_CLOSE, chunked);
     const early = res._early ?? [];
@@ -63,6 +64,7 @@ export class Streams {
     const req = res._req as Request;
     const atHead = cs.queue[cs.head] === res;
     if (req._methodId !== HEAD_ID && chunk.length > 0) {
+      res._bytes += chunk.length;
       if (res._chunked) this.put(cs, res, atHead, Buffer.from(chunk.length.toString(16) + '\r\n', 'latin1'));
       // A chunk that waits behind the head is copied: the caller may reuse its buffer.
       this.put(cs, res, atHead, atHead || chunk.length >= 64 * 1024 ? chunk : Buffer.from(chunk));
