@@ -121,6 +121,16 @@ const CASES = [
     costOf: 'salvo'
   },
   {
+    // Hello world with request logging on (pino to /dev/null); the off case is `salvo`.
+    name: 'salvo-logger',
+    server: 'servers/salvo-logger.js',
+    path: '/',
+    expect: HELLO,
+    loads: { pipelined: pipelined() },
+    report: true,
+    costOf: 'salvo'
+  },
+  {
     name: 'salvo-hook',
     server: SALVO,
     path: '/hook',

@@ -13,7 +13,7 @@ import { MAX_ROUTE_PARAMS, METHOD_ID } from './layout';
 import type { ErrorHandler, ErrorHook, Handler, Hook, Hooks, Route, SendHook } from './lifecycle';
 import { binding, type NativeServer, type NativeServerOptions } from './native';
 import {
-  LISTEN_KEYS, ROUTE_KEYS, checkKeys, checkSchema, objectArg, positiveInt, resolveAppOptions,
+  LISTEN_KEYS, ROUTE_KEYS, checkKeys, checkSchema, objectArg, positiveInt, resolveAppOptions, timeoutMs,
   type AppOptions, type ListenOptions, type ResolvedOptions,
 } from './options';
 import type { Reply } from './reply';
@@ -26,6 +26,7 @@ import { HOOK_NAMES, PluginContext, checkPrefix, joinPrefix, type HookName } fro
 import { compileValidation, type ValidatorCompiler, type Validators } from './validation';
 import { makeBodyPrelude } from './body-prelude';
 import type { ContentTypeParserFn, ContentTypeParserOptions } from './content-type-parser';
+import { errorLogger, idSource, requestLoggingHooks, resolveLogging, type Logger, type RequestEnv, type ResolvedLogging } from './logger';
 import { enqueueAfter, enqueuePlugin, load, newLoader, pluginFunction, type Loadable, type Plugin, type PluginModule } from './plugin-loader';
 
 export type { AppOptions, ListenOptions } from './options';
@@ -77,8 +78,18 @@ export class App {
   /** The app changed requests (decorators, a json() policy): they are AppRequests, else plain ones (no derived constructor per request). */
   private customRequests = false;
 
+  /** @internal The logging options, resolved (src/logger.ts). */
+  private readonly logging: ResolvedLogging;
+  /** The app's logger: pino when `logger` is set, else a logger whose methods do nothing. */
+  readonly log: Logger;
+  /** @internal The request id source (a counter per app unless genReqId / requestIdHeader). */
+  private readonly newId: (req: Request) => string;
+
   constructor(options: AppOptions = {}) {
     this.opts = resolveAppOptions(options);
+    this.logging = resolveLogging(options as AppOptions);
+    this.log = this.logging.log;
+    this.newId = idSource(this.logging);
     const o = this.opts;
     if (o.onProtoPoisoning !== 'error' || o.onConstructorPoisoning !== 'error') {
       (this.RequestClass.prototype as Request)._poison = { proto: o.onProtoPoisoning, ctor: o.onConstructorPoisoning };
@@ -225,6 +236,7 @@ export class App {
     const schema = checkSchema(method, path, o.schema);
     const route: Route = {
       id: this.routes.length, method, path, handler: handler as Handler, paramNames,
+      timeout: o.timeout === undefined ? -1 : timeoutMs(`timeout (for ${method} ${path})`, o.timeout, 0), timeoutTicks: 0,
       serializers: compileSerializers(method, path, schema?.response),
       hooks: null, errorHandler: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
@@ -262,6 +274,13 @@ export class App {
     const root = this._root;
     if (root.started) return;
     root.started = true;
+    const lg = root.logging;
+    if (lg.requestLogging) {
+      // First among the app's hooks: ids follow arrival, and the time covers the user's hooks.
+      const h = requestLoggingHooks(lg.log, lg.label);
+      root._ctx.hooks.onRequest.unshift(h.onRequest);
+      root._ctx.hooks.onResponse.unshift(h.onResponse);
+    }
     for (const r of root.routes) {
       const rc = root.routeCtx.get(r) as RouteCtx;
       const prelude = makeBodyPrelude({ method: r.method, parsers: rc.ctx.parsers, validators: rc.validators, bodyLimit: rc.bodyLimit });
@@ -397,7 +416,7 @@ export class App {
   /** The synthetic routes that answer 404 and 405. */
   private fallbackRoute(id: number, path: string, handler: Handler): Route {
     return {
-      id, method: '*', path, handler, paramNames: [], serializers: null,
+      id, method: '*', path, handler, paramNames: [], serializers: null, timeout: -1, timeoutTicks: 0,
       hooks: this.hooksFor(undefined), errorHandler: this._root._ctx.errorHandler, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
   }
@@ -437,7 +456,13 @@ export class App {
       },
       nativeOptions,
     );
-    const ipOf = (connId: number) => native.remoteAddress(connId);
+    const lg = this._root.logging;
+    const env: RequestEnv = {
+      ip: (connId: number) => native.remoteAddress(connId),
+      newId: this._root.newId,
+      log: lg.log,
+      label: lg.label,
+    };
     const notFound = this.notFoundFor() ?? ((req: Request) => {
       throw new SalvoError('SALVO_ERR_NOT_FOUND', `${req.method} ${req.path}`);
     });
@@ -446,13 +471,15 @@ export class App {
       highWaterMark: o.highWaterMark,
       maxPending: o.maxPendingResponses,
       requestTimeout: o.requestTimeout,
+      countBytes: lg.requestLogging,
+      logError: lg.on ? errorLogger() : null,
       notFound: this.fallbackRoute(-1, '*', notFound),
       methodNotAllowed: this.fallbackRoute(-2, '*', (req) => {
         throw new SalvoError('SALVO_ERR_METHOD_NOT_ALLOWED', `${req.method} ${req.path}`);
       }),
       errorHandler: this._root._ctx.errorHandler,
       RequestClass: this._root.customRequests ? this.RequestClass : Request,
-      ipOf,
+      env,
       decorate: this.defaults.length === 0 ? null : (req: Request) => {
         const r = req as unknown as Record<string, unknown>;
         for (const [k, v] of this.defaults) r[k] = v;

@@ -20,9 +20,10 @@ import { ConnQueues, PAUSE_DEFER, PAUSE_PENDING, type ConnState } from './conn-q
 import { SalvoError } from './errors';
 import { isThenable, Lifecycle, type ErrorHandler, type Route } from './lifecycle';
 import { Output } from './output';
-import { isReadable, Reply } from './reply';
+import { isReadable, Reply, TIMED_OUT } from './reply';
 import { LateAnswers } from './late-answers';
 import type { Request } from './request';
+import type { RequestEnv } from './logger';
 import { CONN_CLOSE, type DateCache } from './response';
 import type { Router } from './router';
 import { Streams } from './streaming';
@@ -30,7 +31,7 @@ import { Streams } from './streaming';
 export type { Handler, Hook, SendHook, ErrorHook, ErrorHandler, Hooks, Route } from './lifecycle';
 
 export type RequestCtor = new (
-  slab: Uint8Array, rows: Int32Array, base: number, hdrs: Int32Array, connId: number, ipOf: ((connId: number) => string) | null,
+  slab: Uint8Array, rows: Int32Array, base: number, hdrs: Int32Array, connId: number, env: RequestEnv | null,
 ) => Request;
 
 export interface DispatcherOptions {
@@ -38,13 +39,18 @@ export interface DispatcherOptions {
   highWaterMark: number;
   /** Answers pending on one connection before it stops reading. */
   maxPending: number;
-  /** Milliseconds a request may wait for its answer (503 after). */
+  /** Milliseconds a request may wait for its answer (503 after; 0: no limit); a route's `timeout` overrides it. */
   requestTimeout: number;
+  /** Logging is on: string bodies are counted for the request log. */
+  countBytes: boolean;
   notFound: Route;
   methodNotAllowed: Route;
   errorHandler: ErrorHandler | null;
   RequestClass: RequestCtor;
-  ipOf: (connId: number) => string;
+  /** What the app's requests share (peer addresses, ids, the logger). */
+  env: RequestEnv;
+  /** Logs a handler's error (null: logging off). */
+  logError: ((req: Request, err: unknown) => void) | null;
   /** Sets decorated defaults on a new request (null: no decorators). */
   decorate: ((req: Request) => void) | null;
 }
@@ -72,8 +78,8 @@ export class Dispatcher {
   private readonly late: LateAnswers;
   /** Request-timeout sweep: a tick counter, so a pending request records one number. */
   private tick = 0;
-  private readonly ticksToTimeout: number;
-  private readonly sweepTimer: NodeJS.Timeout;
+  /** The sweep's timer; null when no route has a timeout. */
+  private readonly sweepTimer: NodeJS.Timeout | null = null;
   /** Replies of the last batch whose requests still view its slab (see detachPending). */
   private readonly lazy: (Reply | null)[] = [];
   private lazyLen = 0;
@@ -89,18 +95,31 @@ export class Dispatcher {
     this.hdrs = native.headers;
     this.ctl = native.ctl;
     this.queues = new ConnQueues(native, options.highWaterMark);
-    this.output = new Output(native, this.queues, date, options.debug);
+    this.output = new Output(native, this.queues, date, options.debug, options.countBytes);
     this.queues.output = this.output;
     this.queues.afterFlush = (cs) => this.afterFlush(cs);
-    this.lifecycle = new Lifecycle({ debug: options.debug, errorHandler: options.errorHandler });
+    this.lifecycle = new Lifecycle({ debug: options.debug, errorHandler: options.errorHandler, logError: options.logError });
     this.late = new LateAnswers(this.queues, this.output, this.lifecycle);
     this.streams = new Streams(this.queues, this.output, options.highWaterMark, (req, res, route) => this.late.afterResponse(req, res, route));
     this.late.streams = this.streams;
-    // A quarter of the timeout per tick, between 10 ms and 1 s: one timer per server.
-    const period = Math.max(10, Math.min(1000, Math.floor(options.requestTimeout / 4)));
-    this.ticksToTimeout = Math.ceil(options.requestTimeout / period);
-    this.sweepTimer = setInterval(() => this.sweep(), period);
-    this.sweepTimer.unref();
+    // One timer per server, ticking at a quarter of the shortest timeout (10 ms to 1 s);
+    // each route's timeout becomes a tick count, compared with the tick a reply went pending at.
+    const all = [...routes, options.notFound, options.methodNotAllowed];
+    const msOf = (r: Route) => (r.timeout >= 0 ? r.timeout : options.requestTimeout);
+    let shortest = 0;
+    for (const r of all) {
+      const ms = msOf(r);
+      if (ms > 0 && (shortest === 0 || ms < shortest)) shortest = ms;
+    }
+    const period = Math.max(10, Math.min(1000, Math.floor(shortest / 4)));
+    for (const r of all) {
+      const ms = msOf(r);
+      r.timeoutTicks = ms > 0 ? Math.ceil(ms / period) : 0;
+    }
+    if (shortest > 0) {
+      this.sweepTimer = setInterval(() => this.sweep(), period);
+      this.sweepTimer.unref();
+    }
   }
 
   /**
@@ -130,7 +149,7 @@ export class Dispatcher {
 
   /** The server closed: no more sweeps. */
   stop(): void {
-    clearInterval(this.sweepTimer);
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
   }
 
   readonly dispatch = (connId: number, count: number, slab: Uint8Array): void => {
@@ -216,7 +235,7 @@ export class Dispatcher {
 
   private newRequest(connId: number, slab: Uint8Array, base: number): Request {
     const o = this.options;
-    const req = new o.RequestClass(slab, this.rows, base, this.hdrs, connId, o.ipOf);
+    const req = new o.RequestClass(slab, this.rows, base, this.hdrs, connId, o.env);
     if (o.decorate !== null) o.decorate(req);
     return req;
   }
@@ -412,24 +431,37 @@ export class Dispatcher {
     }
   }
 
-  /** Requests not answered within requestTimeout: 503, and their signal aborts. */
+  /**
+   * Requests not answered within their timeout: 503, their signal aborts
+   * (the reason: the SALVO_ERR_HANDLER_TIMEOUT error), and whatever the
+   * handler answers later is dropped (the reply is locked).  A reply times
+   * out more than `timeoutTicks` whole ticks after the tick it went pending
+   * in: never before its timeout, at most a tick (a quarter) after it.
+   */
   private sweep(): void {
     const tick = ++this.tick;
-    const limit = this.ticksToTimeout;
     for (const cs of this.queues.all()) {
       if (cs === undefined || cs.owed === 0) continue;
       for (let i = cs.head; i < cs.tail; i++) {
         const r = cs.queue[i] as Reply;
-        if (r._done || !r._owed || tick - r._since < limit) continue;
+        if (r._done || !r._owed || r._since === TIMED_OUT) continue;
+        const limit = (r._route as Route).timeoutTicks;
+        if (limit === 0 || tick - r._since <= limit) continue;
+        const err = new SalvoError('SALVO_ERR_HANDLER_TIMEOUT');
         const req = r._req;
-        if (req !== null && req._abort !== undefined && !req._abort.signal.aborted) req._abort.abort();
+        if (req !== null) {
+          const ac = (req._abort ??= new AbortController());
+          if (!ac.signal.aborted) ac.abort(err);
+        }
         if (r._deferred) {
           r._deferred = false;
           cs.deferred--;
         }
         r._sink = this.late;
-        if (!r._sent) this.lifecycle.defaultError(r, new SalvoError('SALVO_ERR_HANDLER_TIMEOUT'));
+        if (!r._sent) this.lifecycle.defaultError(r, err);
         else if (r._streaming) r._abortStream();
+        // After salvo's answer: the handler's own answer, whenever it comes, is dropped (src/reply.ts).
+        r._since = TIMED_OUT;
       }
       if (cs.deferred === 0 && (cs.pause & PAUSE_DEFER) !== 0) this.runDeferred(cs);
     }

@@ -10,6 +10,7 @@ export { Reply } from './reply';
 export type { CookieOptions } from './cookies';
 export type { Query } from './query';
 export { Request } from './request';
+export type { Logger, LoggerOptions, GenReqId } from './logger';
 export type { Headers } from './request';
 export type { TrustProxy, TrustFunction, ProxyHeader } from './trust-proxy';
 export type { ContentTypeParserFn, ContentTypeParserOptions, ParseAs } from './content-type-parser';

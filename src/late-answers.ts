@@ -92,7 +92,7 @@ export class LateAnswers implements ReplySink {
     const req = res._req as Request;
     const out = this.output;
     out.toConn(cs, res);
-    out.write(req, status, type, payload, res._headers, out.connMode(req, res._keep));
+    res._bytes = out.write(req, status, type, payload, res._headers, out.connMode(req, res._keep));
     res._done = true;
     this.queues.advance(cs);
     const h = (res._route as Route).hooks;

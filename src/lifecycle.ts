@@ -39,6 +39,10 @@ export interface Route {
   readonly paramNames: readonly string[];
   /** Response serializers compiled from the route's schema, by status. */
   readonly serializers: Record<number, (v: unknown) => string> | null;
+  /** The route's own `timeout` in ms (-1: the app's requestTimeout; 0: none). */
+  readonly timeout: number;
+  /** Its timeout in sweep ticks (0: none), set by the dispatcher. */
+  timeoutTicks: number;
   /** Resolved when the app starts; null when the route has none (the fast path). */
   hooks: Hooks | null;
   /** The error handler of the route's plugin context (resolved at start; null: the default JSON error). */
@@ -64,6 +68,8 @@ export const LATER: PromiseLike<unknown> = Promise.resolve();
 export interface LifecycleOptions {
   debug: boolean;
   errorHandler: ErrorHandler | null;
+  /** Logs an error thrown by a handler or hook (null: logging off). */
+  logError: ((req: Request, err: unknown) => void) | null;
 }
 
 export class Lifecycle {
@@ -181,6 +187,14 @@ export class Lifecycle {
   }
 
   private handleError(req: Request, res: Reply, route: Route, err: unknown): PromiseLike<unknown> | undefined {
+    const logError = this.options.logError;
+    if (logError !== null) {
+      try {
+        logError(req, err);
+      } catch {
+        // a logger that throws (or a throwing genReqId) must not stop the error answer
+      }
+    }
     if (res._sent) {
       // Too late for an error response: a started stream is cut instead.
       if (res._streaming && !res._ended) res._abortStream();

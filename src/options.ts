@@ -8,8 +8,9 @@ import { SalvoError } from './errors';
 import { POISON_ACTIONS, type PoisonAction } from './json-body';
 import { MAX_HEADER_ENTRIES } from './layout';
 import { compileTrustProxy, type CompiledTrust, type ProxyHeader, type TrustProxy } from './trust-proxy';
+import { LOGGER_KEYS, type LoggerOptions } from './logger';
 
-export interface AppOptions {
+export interface AppOptions extends LoggerOptions {
   /** Put error messages and stack traces in 5xx bodies (never in production). Default false. */
   debug?: boolean;
   /** Largest request head in bytes (431 past it). Default 16384. */
@@ -26,7 +27,7 @@ export interface AppOptions {
   sendTimeout?: number;
   /** Answers pending on one connection (async handlers) before it stops reading. Default 1024. */
   maxPendingResponses?: number;
-  /** Milliseconds a request may wait for its answer; then 503 and req.signal aborts. Default 300000 (node:http's requestTimeout). */
+  /** Milliseconds a request may wait for its answer; then 503 and req.signal aborts; 0: no limit. A route's `timeout` overrides it. Default 300000 (node:http's requestTimeout). */
   requestTimeout?: number;
   /** Milliseconds for a request head to arrive once its first byte has (408). Default 10000. */
   headersTimeout?: number;
@@ -48,7 +49,8 @@ export interface AppOptions {
   proxyHeader?: ProxyHeader;
 }
 
-export type ResolvedOptions = Omit<Required<AppOptions>, 'trustProxy' | 'proxyHeader'> & {
+/** The options resolved here (trustProxy compiled); the logging ones are resolved by src/logger.ts. */
+export type ResolvedOptions = Omit<Required<Omit<AppOptions, keyof LoggerOptions>>, 'trustProxy' | 'proxyHeader'> & {
   /** Compiled once here; null when off. */
   trustProxy: CompiledTrust | null;
 };
@@ -66,7 +68,15 @@ const INT_OPTIONS: Record<string, number> = {
   bodyTimeout: 30_000,
   keepAliveTimeout: 5_000,
 };
-const OTHER_OPTIONS = ['debug', 'onProtoPoisoning', 'onConstructorPoisoning', 'trustProxy', 'proxyHeader'];
+const OTHER_OPTIONS = ['debug', 'onProtoPoisoning', 'onConstructorPoisoning', 'trustProxy', 'proxyHeader', ...LOGGER_KEYS];
+/** Options where 0 means "no limit". */
+const ZERO_OFF = ['requestTimeout'];
+
+/** A timeout in ms: 0 (none) or a positive integer. */
+export function timeoutMs(name: string, v: unknown, def: number): number {
+  if (v === 0) return 0;
+  return positiveInt(name, v, def);
+}
 
 export function positiveInt(name: string, v: unknown, def: number): number {
   if (v === undefined) return def;
@@ -107,7 +117,7 @@ export function resolveAppOptions(options: unknown): ResolvedOptions {
     onConstructorPoisoning: poison('onConstructorPoisoning', o.onConstructorPoisoning),
     trustProxy: compileTrustProxy(o.trustProxy, o.proxyHeader),
   };
-  for (const [k, def] of Object.entries(INT_OPTIONS)) r[k] = positiveInt(k, o[k], def);
+  for (const [k, def] of Object.entries(INT_OPTIONS)) r[k] = ZERO_OFF.includes(k) ? timeoutMs(k, o[k], def) : positiveInt(k, o[k], def);
   // The addon's header table holds MAX_HEADER_ENTRIES fields per batch: one request must fit.
   if ((r.maxHeaders as number) > MAX_HEADER_ENTRIES) {
     throw new SalvoError('SALVO_ERR_INVALID_ARG', `maxHeaders must be at most ${MAX_HEADER_ENTRIES}, got ${String(r.maxHeaders)}`);
@@ -125,7 +135,7 @@ export interface ListenOptions {
 
 export const LISTEN_KEYS = ['port', 'host', 'backlog', 'reusePort'];
 
-export const ROUTE_KEYS = ['schema', 'bodyLimit', 'onRequest', 'preHandler', 'onSend', 'onResponse', 'onError'];
+export const ROUTE_KEYS = ['schema', 'bodyLimit', 'onRequest', 'preHandler', 'onSend', 'onResponse', 'onError', 'timeout'];
 
 /** The schema keys of a route: the request parts validated (src/validation.ts) and the response serializers. */
 const SCHEMA_KEYS = ['body', 'querystring', 'params', 'headers', 'response'];

@@ -64,6 +64,8 @@ export class Output {
     private readonly queues: ConnQueues,
     readonly date: DateCache,
     private readonly debug: boolean,
+    /** Count a string body's bytes for the request log (logging on). */
+    private readonly countBytes = false,
   ) {
     this.out = Buffer.from(native.out.buffer, native.out.byteOffset, native.out.byteLength);
     this.t = this.out;
@@ -183,31 +185,37 @@ export class Output {
       return;
     }
     this.payload(res, value, route);
-    this.write(req, this.pStatus, this.pType, this.pBody, res._headers, this.connMode(req, keep));
+    res._bytes = this.write(req, this.pStatus, this.pType, this.pBody, res._headers, this.connMode(req, keep));
     if (!keep) this.markClose();
   }
 
-  /** A decided status, type and body (from `payload`, possibly changed by onSend hooks). */
-  write(req: Request, status: number, type: string | null, payload: string | Uint8Array | null, extra: string, conn: number): void {
+  /** A decided status, type and body (from `payload`, possibly changed by onSend hooks); returns the body's length in bytes. */
+  write(req: Request, status: number, type: string | null, payload: string | Uint8Array | null, extra: string, conn: number): number {
     const head = req._methodId === HEAD_ID;
     if (status === 405 && req._allow !== '') extra += 'Allow: ' + req._allow + '\r\n';
     // 1xx, 204 and 304 carry no body, and 1xx/204 no Content-Length (RFC 9110 8.6, 15.3.5, 15.4.5).
+    let n = 0;
     if (payload === null || status < 200 || status === 204 || status === 304) {
       const start = this.reserve(headBound(type ?? '', extra.length));
       this.commit(start, writeHead(this.t, start, status, type, -1, conn, this.date, extra));
     } else if (typeof payload === 'string') {
       const start = this.reserve(headBound(type ?? '', extra.length) + 3 * payload.length);
       this.commit(start, writeText(this.t, start, status, type ?? TEXT, payload, conn, this.date, head, extra));
+      // Counted only for the request log: a string's byte length is a second pass over it.
+      n = this.countBytes ? Buffer.byteLength(payload) : -1;
     } else if (payload.length >= LARGE && !head) {
       // The head is written, the body goes by reference (no copy).
       const start = this.reserve(headBound(type ?? '', extra.length));
       this.commit(start, writeHead(this.t, start, status, type ?? OCTETS, payload.length, conn, this.date, extra));
       this.place(payload);
+      n = payload.length;
     } else {
       const start = this.reserve(headBound(type ?? '', extra.length) + payload.length);
       this.commit(start, writeBytes(this.t, start, status, type ?? OCTETS, payload, conn, this.date, head, extra));
+      n = payload.length;
     }
     if (conn === CONN_CLOSE) this.markClose();
+    return n;
   }
 
   /** The head of a streamed reply (Content-Length when known, else chunked on HTTP/1.1, close-delimited on 1.0). */

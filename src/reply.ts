@@ -47,6 +47,9 @@ export const LOCK_ON_ERROR = 1;
 /** onSend hooks run after the answer was decided: they may still set headers and the status. */
 export const LOCK_ON_SEND = 2;
 
+/** `_since` of a reply salvo answered at its timeout. */
+export const TIMED_OUT = -1;
+
 export class Reply {
   /** @internal */ _status = 200;
   /** @internal */ _type: string | null = null;
@@ -88,10 +91,12 @@ export class Reply {
   _close = false;
   /** @internal Counted in the addon's answers owed (reported once, when flushed). */
   _owed = false;
-  /** @internal The sweep tick at which it went pending (requestTimeout). */
+  /** @internal The sweep tick at which it went pending (requestTimeout); TIMED_OUT once salvo answered 503 for it. */
   _since = 0;
   /** @internal A request deferred past the high-water mark: its lifecycle has not run. */
   _deferred = false;
+  /** @internal Bytes of the answer's body as written (-1: not counted; src/logger.ts). */
+  _bytes = -1;
   /** @internal The streamed body uses the chunked coding (HTTP/1.1). */
   _chunked = true;
   /**
@@ -134,19 +139,28 @@ export class Reply {
     return this._status;
   }
 
-  private _assertOpen(): void {
-    if (this._sent) throw new SalvoError('SALVO_ERR_ALREADY_SENT');
+  /**
+   * False when the call is to be dropped: the request timed out and salvo
+   * answered it (a handler that answers late cannot know; its answer is
+   * ignored, not thrown from a timer).  Throws for any other closed reply.
+   */
+  private _assertOpen(): boolean {
+    if (this._sent) {
+      if (this._since === TIMED_OUT) return false;
+      throw new SalvoError('SALVO_ERR_ALREADY_SENT');
+    }
     if (this._lock !== LOCK_NONE) throw new SalvoError('SALVO_ERR_HOOK_REPLY');
+    return true;
   }
 
   /** Headers and status: until the answer, and in onSend hooks (before its bytes exist). */
-  private _assertHeadOpen(): void {
-    if (this._lock === LOCK_ON_SEND) return;
-    this._assertOpen();
+  private _assertHeadOpen(): boolean {
+    if (this._lock === LOCK_ON_SEND) return true;
+    return this._assertOpen();
   }
 
   status(code: number): this {
-    this._assertHeadOpen();
+    if (!this._assertHeadOpen()) return this;
     if (!Number.isInteger(code) || code < 100 || code > 599) {
       throw new SalvoError('SALVO_ERR_INVALID_STATUS', String(code));
     }
@@ -160,7 +174,7 @@ export class Reply {
    * (each call adds lines: RFC 6265 3 forbids folding cookies into one line).
    */
   header(name: string, value: string | number | readonly (string | number)[]): this {
-    this._assertHeadOpen();
+    if (!this._assertHeadOpen()) return this;
     checkHeaderName(name);
     const lower = name.toLowerCase();
     if (MANAGED.has(lower)) throw new SalvoError('SALVO_ERR_INVALID_HEADER', `${name} is managed by salvo`);
@@ -179,7 +193,7 @@ export class Reply {
 
   /** Sets each header of `fields` as `header(name, value)` does; all are checked before any is set. */
   headers(fields: Record<string, string | number | readonly (string | number)[]>): this {
-    this._assertHeadOpen();
+    if (!this._assertHeadOpen()) return this;
     if (fields === null || typeof fields !== 'object' || Array.isArray(fields)) {
       throw new SalvoError('SALVO_ERR_INVALID_ARG', 'headers() takes an object of name: value');
     }
@@ -209,7 +223,7 @@ export class Reply {
 
   /** Removes a header set earlier (no-op when there is none). */
   removeHeader(name: string): this {
-    this._assertHeadOpen();
+    if (!this._assertHeadOpen()) return this;
     if (typeof name !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'removeHeader() takes a header name');
     const lower = name.toLowerCase();
     if (lower === 'content-type') this._type = null;
@@ -243,17 +257,17 @@ export class Reply {
   }
 
   cookie(name: string, value: string, options?: CookieOptions): this {
-    this._assertHeadOpen();
+    if (!this._assertHeadOpen()) return this;
     return this.header('Set-Cookie', serializeCookie(name, value, options));
   }
 
   clearCookie(name: string, options: Pick<CookieOptions, 'path' | 'domain'> = {}): this {
-    this._assertHeadOpen();
+    if (!this._assertHeadOpen()) return this;
     return this.header('Set-Cookie', serializeCookie(name, '', { ...options, maxAge: 0, expires: new Date(0) }));
   }
 
   send(body?: unknown): void {
-    this._assertOpen();
+    if (!this._assertOpen()) return;
     if (body !== null && typeof body === 'object' && isReadable(body)) {
       // A stream is streamed, not serialized.  One that fails before its first
       // chunk is answered as an error; after it, the connection closes.
@@ -268,13 +282,13 @@ export class Reply {
   }
 
   json(value: unknown): void {
-    this._assertOpen();
+    if (!this._assertOpen()) return;
     this._json = true;
     this.send(value === undefined ? null : value);
   }
 
   redirect(url: string, code = 302): void {
-    this._assertOpen();
+    if (!this._assertOpen()) return;
     if (typeof url !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'redirect() takes a URL string');
     // Validated before anything is recorded: a bad URL leaves the reply as it was.
     const location = checkHeaderValue('Location', url);
@@ -289,6 +303,7 @@ export class Reply {
    * `await res.drained()` before writing more.
    */
   write(chunk: string | Uint8Array): boolean {
+    if (this._since === TIMED_OUT) return true; // salvo answered (or cut) it at the timeout: dropped
     if (this._ended || (this._sent && !this._streaming)) throw new SalvoError('SALVO_ERR_ALREADY_SENT');
     if (this._lock !== LOCK_NONE) throw new SalvoError('SALVO_ERR_HOOK_REPLY');
     const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
@@ -309,6 +324,7 @@ export class Reply {
   }
 
   end(chunk?: string | Uint8Array): void {
+    if (this._since === TIMED_OUT) return;
     if (!this._streaming) {
       this.send(chunk === undefined ? '' : chunk);
       return;
@@ -348,6 +364,7 @@ export class Reply {
     }
     try {
       for await (const chunk of src) {
+        if (this._since === TIMED_OUT) return; // cut at the timeout: stop reading the source
         if (!this.write(chunk)) await this.drained();
       }
     } catch (err) {

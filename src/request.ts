@@ -27,6 +27,7 @@ import { parseJson, type PoisonPolicy } from './json-body';
 import { NullObject, parseQuery, percentDecode, type Query } from './query';
 import type { Params } from './router';
 import { resolveForwarded, type CompiledTrust, type ForwardedView } from './trust-proxy';
+import { NOOP_LOGGER, type Logger, type ReqLog, type RequestEnv } from './logger';
 
 const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 const utf8Slice = Buffer.prototype.utf8Slice as (this: Uint8Array, start: number, end: number) => string;
@@ -76,7 +77,10 @@ export class Request<P extends Params = Params, B = Buffer> {
   private _cookies: Record<string, string> | undefined = undefined;
   /** @internal The connection, for the peer address (asked from the addon on first use). */
   _connId: number;
-  /** @internal */ _ipOf: ((connId: number) => string) | null;
+  /** @internal What the app's requests share: peer addresses, ids, the logger (null: none). */
+  _env: RequestEnv | null;
+  /** @internal The id and child logger, made when first read (src/logger.ts). */
+  _lg: ReqLog | undefined = undefined;
   private _ip: string | undefined = undefined;
   /** @internal The Host field, cached (read without trustProxy). */
   private _host: string | undefined = undefined;
@@ -92,7 +96,7 @@ export class Request<P extends Params = Params, B = Buffer> {
   declare _poison: PoisonPolicy;
 
   /** @internal Row `base` of the batch in `rows`, viewing `slab`. */
-  constructor(slab: Uint8Array, rows: Int32Array, base: number, hdrs: Int32Array, connId: number, ipOf: ((connId: number) => string) | null) {
+  constructor(slab: Uint8Array, rows: Int32Array, base: number, hdrs: Int32Array, connId: number, env: RequestEnv | null) {
     this._slab = slab;
     this._hdrs = hdrs;
     this._hdrStart = rows[base + R_HDR_START];
@@ -114,7 +118,7 @@ export class Request<P extends Params = Params, B = Buffer> {
       for (let i = 0; i < 2 * np; i++) pv[i] = rows[base + R_PARAMS + i];
     }
     this._connId = connId;
-    this._ipOf = ipOf;
+    this._env = env;
   }
 
   /** @internal Answered inside its batch: its bytes are about to be reused. */
@@ -263,7 +267,7 @@ export class Request<P extends Params = Params, B = Buffer> {
 
   /** @internal The socket peer's address ('' once the connection has closed). */
   _peer(): string {
-    if (this._ip === undefined) this._ip = this._ipOf !== null ? this._ipOf(this._connId) : '';
+    if (this._ip === undefined) this._ip = this._env !== null ? this._env.ip(this._connId) : '';
     return this._ip;
   }
 
@@ -311,6 +315,34 @@ export class Request<P extends Params = Params, B = Buffer> {
     const h = this.host;
     const end = h.startsWith('[') ? h.indexOf(']') + 1 : h.indexOf(':');
     return end <= 0 ? h : h.slice(0, end);
+  }
+
+  /** @internal The logging state, with the id made now if it was not yet. */
+  _logState(): ReqLog {
+    if (this._lg === undefined) {
+      const env = this._env;
+      // The id is made before the state is recorded: a throwing genReqId leaves none.
+      const id = env !== null ? env.newId(this) : '';
+      this._lg = { id, log: null, t0: -1 };
+    }
+    return this._lg;
+  }
+
+  /**
+   * The request id: the trusted requestIdHeader's value, else genReqId's,
+   * else the app's counter ('req-1', ...).  Made when first read (with
+   * request logging on: when the request starts, so ids follow arrival).
+   */
+  get id(): string {
+    return this._logState().id;
+  }
+
+  /** A child of the app's logger with the request id bound (made on first read; a no-op logger when logging is off). */
+  get log(): Logger {
+    const env = this._env;
+    if (env === null || env.log === NOOP_LOGGER) return NOOP_LOGGER;
+    const lg = this._logState();
+    return (lg.log ??= env.log.child({ [env.label]: lg.id }));
   }
 
   /** The body decoded as UTF-8 (no copy of the bytes is made for it). */

@@ -39,6 +39,8 @@ export interface RouteOptions {
   onSend?: SendHook | SendHook[];
   onResponse?: Hook | Hook[];
   onError?: ErrorHook | ErrorHook[];
+  /** Milliseconds this route's requests may wait for their answer (overrides the app's requestTimeout; 0: no limit). */
+  timeout?: number;
 }
 
 

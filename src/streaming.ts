@@ -47,6 +47,7 @@ export class Streams {
     res._chunked = chunked;
     res._left = length;
     if (!framed || !res._keep) res._close = true;
+    res._bytes = 0;
     this.output.toConn(cs, res);
     this.output.writeStreamHead(res, framed ? this.output.connMode(req, res._keep) : CONN_CLOSE, chunked, length);
     const early = res._early ?? [];
@@ -77,6 +78,7 @@ export class Streams {
       if (end && res._left !== 0) res._close = true;
     }
     if (!head && chunk.length > 0) {
+      res._bytes += chunk.length;
       if (res._chunked) this.put(cs, res, atHead, Buffer.from(chunk.length.toString(16) + '\r\n', 'latin1'));
       // A chunk that waits behind the head is copied: the caller may reuse its buffer.
       this.put(cs, res, atHead, atHead || chunk.length >= 64 * 1024 ? chunk : Buffer.from(chunk));
