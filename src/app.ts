@@ -238,7 +238,7 @@ export class App {
       id: this.routes.length, method, path, handler: handler as Handler, paramNames,
       timeout: o.timeout === undefined ? -1 : timeoutMs(`timeout (for ${method} ${path})`, o.timeout, 0), timeoutTicks: 0,
       serializers: compileSerializers(method, path, schema?.response),
-      hooks: null, errorHandler: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
+      hooks: null, body: null, errorHandler: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
     const own: Partial<Hooks> = {};
     for (const name of HOOK_NAMES) {
@@ -284,7 +284,10 @@ export class App {
     for (const r of root.routes) {
       const rc = root.routeCtx.get(r) as RouteCtx;
       const prelude = makeBodyPrelude({ method: r.method, parsers: rc.ctx.parsers, validators: rc.validators, bodyLimit: rc.bodyLimit });
-      r.hooks = rc.ctx.resolveHooks(rc.own, prelude);
+      // Without hooks the body step runs on the dispatcher's fast path (route.body), not as a preHandler.
+      const hooks = rc.ctx.resolveHooks(rc.own);
+      r.hooks = hooks === null ? null : rc.ctx.resolveHooks(rc.own, prelude);
+      r.body = hooks === null ? prelude : null;
       r.errorHandler = rc.ctx.resolveErrorHandler();
     }
   }
@@ -417,7 +420,7 @@ export class App {
   private fallbackRoute(id: number, path: string, handler: Handler): Route {
     return {
       id, method: '*', path, handler, paramNames: [], serializers: null, timeout: -1, timeoutTicks: 0,
-      hooks: this.hooksFor(undefined), errorHandler: this._root._ctx.errorHandler, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
+      hooks: this.hooksFor(undefined), body: null, errorHandler: this._root._ctx.errorHandler, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
   }
 

@@ -45,7 +45,7 @@ export function makeBodyPrelude(d: BodyPreludeDef): Hook | null {
       if (p === null || (p.raw && schemaBody)) throw new SalvoError('SALVO_ERR_UNSUPPORTED_MEDIA_TYPE', mediaType(type) || '(none)');
       if (p.bodyLimit !== -1 && n > p.bodyLimit) throw tooLarge(`its parser's bodyLimit (${p.bodyLimit} bytes)`);
       if (!p.raw) {
-        const v = runParser(p, req, req._rawBody());
+        const v = runParser(p, req);
         if (isThenable(v)) return Promise.resolve(v).then((x) => finish(req, validators, x));
         body = v;
       }

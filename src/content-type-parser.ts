@@ -79,6 +79,9 @@ export class ContentTypeParsers {
   private readonly exact = new Map<string, Parser>();
   private readonly patterns: [RegExp, Parser][] = [];
   private any: Parser | null = RAW;
+  /** The last Content-Type that missed the exact table, and its parser (cleared by every change). */
+  private lastHeader: string | undefined = undefined;
+  private lastParser: Parser | null = null;
 
   static defaults(): ContentTypeParsers {
     const t = new ContentTypeParsers();
@@ -126,6 +129,7 @@ export class ContentTypeParsers {
         throw new SalvoError('SALVO_ERR_CONTENT_TYPE_PARSER_EXISTS', String(t));
       }
     }
+    this.lastHeader = undefined;
     for (const t of checked) {
       if (t instanceof RegExp) this.patterns.push([t, parser]);
       else if (t === '*') this.any = parser;
@@ -141,6 +145,7 @@ export class ContentTypeParsers {
   }
 
   remove(types: unknown): void {
+    this.lastHeader = undefined;
     const list = Array.isArray(types) ? types : [types];
     for (const type of list) {
       const t = checkType(type);
@@ -153,6 +158,7 @@ export class ContentTypeParsers {
   }
 
   removeAll(): void {
+    this.lastHeader = undefined;
     this.exact.clear();
     this.patterns.length = 0;
     this.any = null;
@@ -160,6 +166,19 @@ export class ContentTypeParsers {
 
   /** The parser for a request's Content-Type, or null (415). */
   find(header: string | undefined): Parser | null {
+    if (header === undefined) header = ''; // no Content-Type: the empty media type (a RegExp may match it)
+    // The usual Content-Type is a bare lower-case media type: one Map lookup, nothing allocated.
+    const hit = this.exact.get(header);
+    if (hit !== undefined) return hit;
+    // A connection's requests repeat their Content-Type: the last one's answer is kept (string compare, no normalizing).
+    if (header === this.lastHeader) return this.lastParser;
+    const p = this.match(header);
+    this.lastHeader = header;
+    this.lastParser = p;
+    return p;
+  }
+
+  private match(header: string): Parser | null {
     const mt = mediaType(header);
     const p = this.exact.get(mt);
     if (p !== undefined) return p;
@@ -186,8 +205,9 @@ function isBuiltIn(p: Parser | undefined): boolean {
  * failure becomes a 400 SALVO_ERR_BODY_PARSE carrying the parser's message
  * (unless it is one of salvo's errors or chose its own 4xx/5xx status).
  */
-export function runParser(p: Parser, req: Request, raw: Buffer): unknown {
-  const input = p.asString ? raw.toString('utf8') : raw;
+export function runParser(p: Parser, req: Request): unknown {
+  // A string parser's text is decoded straight from the request's bytes (no Buffer copy first).
+  const input = p.asString ? req._text() : req._rawBody();
   try {
     if (p.fn.length >= 3) {
       return new Promise((resolve, reject) => {

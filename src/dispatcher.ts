@@ -207,6 +207,15 @@ export class Dispatcher {
     if (hooks === null) {
       // Fast path: no hooks, and (usually) a handler that returns its answer.
       try {
+        const body = route.body;
+        if (body !== null) {
+          const b = body(req, res);
+          // An async content-type parser: the handler runs once it settles.
+          if (b !== undefined) {
+            this.lifecycle.afterBody(req, res, route, b as PromiseLike<unknown>);
+            return this.goAsync(connId, req, res, route, keep);
+          }
+        }
         v = route.handler(req, res);
       } catch (err) {
         v = undefined;
@@ -222,10 +231,19 @@ export class Dispatcher {
     } else {
       p = this.lifecycle.run(req, res, route);
     }
-    if (p !== undefined || !res._sent || res._streaming || (hooks !== null && hooks.onSend.length !== 0)) {
-      return this.goAsync(connId, req, res, route, keep);
+    if (p !== undefined || !res._sent || res._streaming) return this.goAsync(connId, req, res, route, keep);
+    let decided = false;
+    if (hooks !== null && hooks.onSend.length !== 0) {
+      // onSend hooks run in the batch; one returning a thenable makes the answer a late one.
+      const pending = this.late.onSendNow(res, hooks);
+      if (pending !== null) {
+        const n = this.goAsync(connId, req, res, route, keep, false);
+        void this.late.onSendLater(res, hooks, pending);
+        return n;
+      }
+      decided = true;
     }
-    this.answerNow(connId, req, res, route, keep);
+    this.answerNow(connId, req, res, route, keep, decided);
     // Code of the handler may still run (it returned a promise): it keeps a readable request.
     if (isThenable(v) || (hooks !== null && hooks.onResponse.length !== 0)) req._detach();
     else req._end();
@@ -250,16 +268,19 @@ export class Dispatcher {
   }
 
   /** A reply decided inside its batch: to the arena, or in order behind what is queued. */
-  private answerNow(connId: number, req: Request, res: Reply, route: Route, keep: boolean): void {
+  private answerNow(connId: number, req: Request, res: Reply, route: Route, keep: boolean, decided: boolean): void {
     const cs = this.queues.get(connId);
+    const out = this.output;
     if (cs === undefined || cs.idle) {
-      this.output.toArena();
-      this.output.respond(req, res, res._body, route, keep);
+      out.toArena();
+      if (decided) out.respondDecided(req, res, keep);
+      else out.respond(req, res, res._body, route, keep);
       return;
     }
     this.queues.enqueue(cs, res);
-    this.output.toConn(cs, res);
-    this.output.respond(req, res, res._body, route, keep);
+    out.toConn(cs, res);
+    if (decided) out.respondDecided(req, res, keep);
+    else out.respond(req, res, res._body, route, keep);
     res._done = true;
     this.queues.advance(cs);
   }
@@ -296,7 +317,8 @@ export class Dispatcher {
    * The request's answer comes later: it keeps its own bytes (the slab is
    * reused by the next read) and joins its connection's queue.
    */
-  private goAsync(connId: number, req: Request, res: Reply, route: Route, keep: boolean): number {
+  /** `deliver` false: the caller finishes the reply itself (its onSend hooks went async). */
+  private goAsync(connId: number, req: Request, res: Reply, route: Route, keep: boolean, deliver = true): number {
     // Still viewing the slab: the addon calls detachPending after the batch's microtasks.
     if (this.lazyLen < this.lazy.length) this.lazy[this.lazyLen] = res;
     else this.lazy.push(res);
@@ -310,7 +332,7 @@ export class Dispatcher {
     this.queues.enqueue(cs, res);
     res._sink = this.late;
     // Decided already (a streaming start, or an answer that needs onSend hooks).
-    if (res._sent) this.late.sent(res);
+    if (deliver && res._sent) this.late.sent(res);
     return 1;
   }
 
@@ -354,9 +376,7 @@ export class Dispatcher {
       res._sink = this.late;
       let p: PromiseLike<unknown> | undefined;
       try {
-        p = route.hooks === null
-          ? this.lifecycle.settle(req, res, route, route.handler(req, res))
-          : this.lifecycle.run(req, res, route);
+        p = route.hooks === null ? this.lifecycle.runBare(req, res, route) : this.lifecycle.run(req, res, route);
       } catch (err) {
         p = this.lifecycle.fail(req, res, route, err);
       }

@@ -14,6 +14,17 @@ import { LOCK_NONE, LOCK_ON_SEND, Reply, type ReplySink } from './reply';
 import type { Request } from './request';
 import type { Streams } from './streaming';
 
+/** Where onSend hooks stopped: hook `at` returned `thenable`; the payload so far and the status and type before the hooks. */
+export interface OnSendPending {
+  at: number;
+  thenable: PromiseLike<unknown>;
+  status: number;
+  type: string | null;
+  cur: string | Uint8Array | null;
+  status0: number;
+  type0: string | null;
+}
+
 export class LateAnswers implements ReplySink {
   /** Set once the streams exist (they report the end of a stream back here). */
   streams: Streams | null = null;
@@ -41,8 +52,9 @@ export class LateAnswers implements ReplySink {
     const h = route.hooks;
     const out = this.output;
     if (h !== null && h.onSend.length) {
-      out.payload(res, res._body, route);
-      void this.runOnSend(res, h, out.pStatus, out.pType, out.pBody);
+      const pending = this.onSendNow(res, h);
+      if (pending === null) this.finish(res, out.pStatus, out.pType, out.pBody);
+      else void this.onSendLater(res, h, pending);
       return;
     }
     // The same serialization as a sync answer (with its cache of constant answers).
@@ -54,32 +66,75 @@ export class LateAnswers implements ReplySink {
     if (h !== null && h.onResponse.length) this.afterResponse(req, res, route);
   }
 
-  private async runOnSend(res: Reply, h: Hooks, status: number, type: string | null, body: string | Uint8Array | null): Promise<void> {
-    let cur = body;
+  /**
+   * Runs a decided answer's onSend hooks in order, synchronously while they
+   * return no thenable (the common case: cors, compress below its threshold,
+   * header hooks), so an answer decided in its batch leaves with the batch.
+   * null: all ran, the answer is in the output's pStatus / pType / pBody.
+   * Else the state to go on from once the hook's thenable settles
+   * (`onSendLater`); the reply stays locked for onSend until then.
+   */
+  onSendNow(res: Reply, h: Hooks): OnSendPending | null {
+    const out = this.output;
+    out.payload(res, res._body, res._route as Route);
+    let status = out.pStatus;
+    let type = out.pType;
+    let cur = out.pBody;
     // onSend hooks may still set headers and the status (not answer again).
     const status0 = res._status;
     const type0 = res._type;
     res._lock = LOCK_ON_SEND;
+    const list = h.onSend;
     try {
-      for (const hook of h.onSend) {
-        const r = await hook(res._req as Request, res, cur ?? '');
+      for (let i = 0; i < list.length; i++) {
+        const r = list[i](res._req as Request, res, cur ?? '');
+        if (isThenable(r)) return { at: i, thenable: r, status, type, cur, status0, type0 };
         if (typeof r === 'string' || r instanceof Uint8Array) cur = r;
       }
       res._lock = LOCK_NONE;
       if (res._status !== status0) status = res._status;
       if (res._type !== type0) type = res._type;
     } catch (err) {
+      this.onSendFailed(res, err);
+      return null;
+    }
+    out.pStatus = status;
+    out.pType = type;
+    out.pBody = cur;
+    return null;
+  }
+
+  /** The rest of the onSend hooks once one returned a thenable; then the answer is finished. */
+  async onSendLater(res: Reply, h: Hooks, p: OnSendPending): Promise<void> {
+    let { status, type, cur } = p;
+    const list = h.onSend;
+    try {
+      const first = await p.thenable;
+      if (typeof first === 'string' || first instanceof Uint8Array) cur = first;
+      for (let i = p.at + 1; i < list.length; i++) {
+        const r = await list[i](res._req as Request, res, cur ?? '');
+        if (typeof r === 'string' || r instanceof Uint8Array) cur = r;
+      }
       res._lock = LOCK_NONE;
-      const r = new Reply();
-      this.lifecycle.defaultError(r, err);
+      if (res._status !== p.status0) status = res._status;
+      if (res._type !== p.type0) type = res._type;
+    } catch (err) {
+      this.onSendFailed(res, err);
       const out = this.output;
-      out.payload(r, r._body, res._route as Route);
       status = out.pStatus;
       type = out.pType;
       cur = out.pBody;
-      res._headers = '';
     }
     this.finish(res, status, type, cur);
+  }
+
+  /** An onSend hook threw: the default error answer instead (in the output's pStatus / pType / pBody), without the reply's headers. */
+  private onSendFailed(res: Reply, err: unknown): void {
+    res._lock = LOCK_NONE;
+    const r = new Reply();
+    this.lifecycle.defaultError(r, err);
+    this.output.payload(r, r._body, res._route as Route);
+    res._headers = '';
   }
 
   /** Serializes a late answer into its slot, and moves what is ready into the cork. */

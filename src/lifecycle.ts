@@ -45,6 +45,12 @@ export interface Route {
   timeoutTicks: number;
   /** Resolved when the app starts; null when the route has none (the fast path). */
   hooks: Hooks | null;
+  /**
+   * The body step (src/body-prelude.ts) of a route without hooks, run by the
+   * dispatcher's fast path before the handler; null when the route has hooks
+   * (the step is then the first preHandler) or needs none.
+   */
+  body: Hook | null;
   /** The error handler of the route's plugin context (resolved at start; null: the default JSON error). */
   errorHandler: ErrorHandler | null;
   /** The last constant string answer and its bytes, valid for one Date value. */
@@ -100,6 +106,23 @@ export class Lifecycle {
     } catch (err) {
       return this.fail(req, res, route, err);
     }
+  }
+
+  /** A hook-free route off the fast path (a deferred request): its body step, then the handler; throws go to the caller. */
+  runBare(req: Request, res: Reply, route: Route): PromiseLike<unknown> | undefined {
+    const body = route.body;
+    if (body !== null) {
+      const b = body(req, res);
+      if (b !== undefined) return this.afterBody(req, res, route, b as PromiseLike<unknown>);
+    }
+    return this.settle(req, res, route, route.handler(req, res));
+  }
+
+  /** The handler of a hook-free route after its body step returned a thenable (an async content-type parser). */
+  afterBody(req: Request, res: Reply, route: Route, pending: PromiseLike<unknown>): Promise<unknown> {
+    res._req = req;
+    res._route = route;
+    return this.resume(req, res, route, 2, 0, pending).catch((err) => this.failAsync(req, res, route, err));
   }
 
   /** The rest of the hooks and the handler, after a hook returned a thenable. */

@@ -189,6 +189,12 @@ export class Output {
     if (!keep) this.markClose();
   }
 
+  /** Writes an answer its onSend hooks decided in the batch (pStatus / pType / pBody, set by LateAnswers.onSendNow). */
+  respondDecided(req: Request, res: Reply, keep: boolean): void {
+    res._bytes = this.write(req, this.pStatus, this.pType, this.pBody, res._headers, this.connMode(req, keep));
+    if (!keep) this.markClose();
+  }
+
   /** A decided status, type and body (from `payload`, possibly changed by onSend hooks); returns the body's length in bytes. */
   write(req: Request, status: number, type: string | null, payload: string | Uint8Array | null, extra: string, conn: number): number {
     const head = req._methodId === HEAD_ID;

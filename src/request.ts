@@ -247,12 +247,27 @@ export class Request<P extends Params = Params, B = Buffer> {
     const want = name.toLowerCase();
     const t = this._hdrs;
     for (let i = 0, e = this._hdrStart * HDR_STRIDE; i < this._hdrCount; i++, e += HDR_STRIDE) {
-      if (t[e + 1] !== want.length) continue;
-      if (this._s(t[e], t[e] + t[e + 1], 'headers').toLowerCase() === want) {
-        return this._s(t[e + 2], t[e + 2] + t[e + 3], 'headers');
-      }
+      if (t[e + 1] === want.length && this._nameIs(t[e], want)) return this._s(t[e + 2], t[e + 2] + t[e + 3], 'headers');
     }
     return undefined;
+  }
+
+  /**
+   * Whether the field name at `off` (as long as `want`) is `want`, compared
+   * without case on the bytes themselves: no string is made for names that
+   * do not match (a lookup used to decode and lower-case every name of the
+   * same length).  `want` is lower case.
+   */
+  private _nameIs(off: number, want: string): boolean {
+    const raw = this._raw;
+    if (raw === null && this._ended) throw new SalvoError('SALVO_ERR_REQUEST_ENDED', 'headers');
+    const slab = this._slab;
+    for (let j = 0; j < want.length; j++) {
+      const c = raw !== null ? raw.charCodeAt(off + j) : slab[off + j];
+      const w = want.charCodeAt(j);
+      if (c !== w && !(c >= 65 && c <= 90 && c + 32 === w)) return false;
+    }
+    return true;
   }
 
   /** Aborted when the client goes away (reset or FIN) before this request is answered, or at requestTimeout. */
@@ -276,8 +291,7 @@ export class Request<P extends Params = Params, B = Buffer> {
     const t = this._hdrs;
     let v: string | undefined;
     for (let i = 0, e = this._hdrStart * HDR_STRIDE; i < this._hdrCount; i++, e += HDR_STRIDE) {
-      if (t[e + 1] !== name.length) continue;
-      if (this._s(t[e], t[e] + t[e + 1], 'headers').toLowerCase() === name) {
+      if (t[e + 1] === name.length && this._nameIs(t[e], name)) {
         const one = this._s(t[e + 2], t[e + 2] + t[e + 3], 'headers');
         v = v === undefined ? one : v + ', ' + one;
       }
@@ -345,8 +359,8 @@ export class Request<P extends Params = Params, B = Buffer> {
     return (lg.log ??= env.log.child({ [env.label]: lg.id }));
   }
 
-  /** The body decoded as UTF-8 (no copy of the bytes is made for it). */
-  private _text(): string {
+  /** @internal The body decoded as UTF-8 (no copy of the bytes is made for it). */
+  _text(): string {
     if (this._body !== undefined) return this._body.toString('utf8');
     if (this._bodyLen === 0) return '';
     if (this._raw !== null) {
