@@ -175,9 +175,7 @@ export class Reply {
    */
   header(name: string, value: string | number | readonly (string | number)[]): this {
     if (!this._assertHeadOpen()) return this;
-    checkHeaderName(name);
-    const lower = name.toLowerCase();
-    if (MANAGED.has(lower)) throw new SalvoError('SALVO_ERR_INVALID_HEADER', `${name} is managed by salvo`);
+    const lower = headerKey(name);
     if (Array.isArray(value)) {
       if (lower === 'content-type') throw new SalvoError('SALVO_ERR_INVALID_HEADER', 'Content-Type takes one value');
       const list: string[] = [];
@@ -185,7 +183,7 @@ export class Reply {
       this._setField(lower, name, list);
       return this;
     }
-    const v = checkHeaderValue(name, value);
+    const v = typeof value === 'string' && KNOWN_VALUES.has(value) ? value : knownValue(checkHeaderValue(name, value));
     if (lower === 'content-type') this._type = v;
     else this._setField(lower, name, [v]);
     return this;
@@ -409,6 +407,41 @@ export class Reply {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Names and values already checked, kept: handlers and plugins set the same
+ * few fields with constant values on every request (cors: four names, two
+ * or three values), and the token / value rules cost two RegExp runs, a
+ * lower-casing and a Set lookup per call.  A string's hash is cached in the
+ * string, so a constant name or value costs one Map lookup.  Bounded: past
+ * KNOWN_MAX entries a table starts over (names and values of one client can
+ * never be read back through it: it maps a string to its own lower case or
+ * to nothing).
+ */
+const KNOWN_MAX = 512;
+const KNOWN_NAMES = new Map<string, string>();
+const KNOWN_VALUES = new Set<string>();
+
+/** The lower-case key of a header name salvo lets a reply set; throws for a non-token or a managed field. */
+function headerKey(name: string): string {
+  const known = KNOWN_NAMES.get(name);
+  if (known !== undefined) return known;
+  checkHeaderName(name);
+  const lower = name.toLowerCase();
+  if (MANAGED.has(lower)) throw new SalvoError('SALVO_ERR_INVALID_HEADER', `${name} is managed by salvo`);
+  if (KNOWN_NAMES.size >= KNOWN_MAX) KNOWN_NAMES.clear();
+  KNOWN_NAMES.set(name, lower);
+  return lower;
+}
+
+/** Records a checked value (short ones only: long values are rarely repeated). */
+function knownValue(v: string): string {
+  if (v.length <= 64) {
+    if (KNOWN_VALUES.size >= KNOWN_MAX) KNOWN_VALUES.clear();
+    KNOWN_VALUES.add(v);
+  }
+  return v;
+}
 
 function renderLines(name: string, values: readonly string[]): string {
   let s = '';
