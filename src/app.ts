@@ -10,7 +10,7 @@ import { Dispatcher } from './dispatcher';
 import { SalvoError } from './errors';
 import { injectRequest, parseInjected, type InjectOptions, type InjectResponse } from './inject';
 import { MAX_ROUTE_PARAMS, METHOD_ID } from './layout';
-import type { ErrorHandler, ErrorHook, Handler, Hook, Hooks, Route, SendHook } from './lifecycle';
+import type { ErrorHandler, ErrorHook, Handler, Hook, Hooks, RequestCtor, Route, SendHook } from './lifecycle';
 import { binding, type NativeServer, type NativeServerOptions } from './native';
 import {
   LISTEN_KEYS, ROUTE_KEYS, checkKeys, checkSchema, objectArg, positiveInt, resolveAppOptions, timeoutMs,
@@ -69,13 +69,11 @@ export class App {
   _root: App = this;
   /** @internal Plugins registered on this instance, not loaded yet. */
   _loader: Loadable<App> = newLoader<App>((opts, skip) => this.childInstance(opts, skip));
-  /** Decorated properties with a default value, restored on every reused request. */
-  private readonly defaults: [string, unknown][] = [];
   private started = false;
   private injector: Engine | undefined;
-  /** Requests of this app: a subclass so decorators stay per app. */
+  /** Requests of this app: a subclass so decorators stay per app (a plugin that decorates has a subclass of it). */
   private readonly RequestClass = class AppRequest extends Request {};
-  /** The app changed requests (decorators, a json() policy): they are AppRequests, else plain ones (no derived constructor per request). */
+  /** The app changed requests (decorators, a json() policy): they are AppRequests (or a plugin's), else plain ones (no derived constructor per request). */
   private customRequests = false;
 
   /** @internal The logging options, resolved (src/logger.ts). */
@@ -187,13 +185,16 @@ export class App {
   }
 
   /**
-   * Adds a property to every request of this app: a function becomes a method
-   * (this = req), `{ getter(req) }` a computed property, a primitive a default.
+   * Adds a property to the requests of this instance's routes and its
+   * plugins' (encapsulated; an fp() plugin's go to the instance it is
+   * registered on): a function becomes a method (this = req), `{ getter(req) }`
+   * a computed property, a primitive a default.
    */
   decorateRequest(name: string, value: unknown): this {
     this.assertNotStarted('request decorators');
     if (typeof name !== 'string' || name === '') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'decorator name must be a non-empty string');
-    const proto = this.RequestClass.prototype as unknown as Record<string, unknown>;
+    const ctx = this._ctx;
+    const proto = this.ownRequestClass(ctx).prototype as unknown as Record<string, unknown>;
     this._root.customRequests = true;
     if (name in proto || name.startsWith('_')) throw new SalvoError('SALVO_ERR_DECORATOR_EXISTS', name);
     if (typeof value === 'function') {
@@ -208,11 +209,38 @@ export class App {
       });
     } else if (value === null || typeof value !== 'object') {
       Object.defineProperty(proto, name, { value, writable: true, configurable: true });
-      this.defaults.push([name, value]);
+      ctx.requestDefaults.push([name, value]);
     } else {
       throw new SalvoError('SALVO_ERR_INVALID_ARG', `decorator ${name}: objects would be shared by all requests; use { getter }`);
     }
     return this;
+  }
+
+  /**
+   * The request class of a context, made on its first request decorator: a
+   * subclass of its parent's (made too, so that what the parent adds later
+   * is still seen down the tree), the app's at the root.  One class per
+   * decorating context, chosen per route at start: no per-request cost.
+   */
+  private ownRequestClass(ctx: PluginContext): RequestCtor {
+    if (ctx.requestClass !== null) return ctx.requestClass;
+    const Parent = ctx.parent === null ? null : (this.ownRequestClass(ctx.parent) as unknown as typeof Request);
+    ctx.requestClass = Parent === null ? this._root.RequestClass : class PluginRequest extends Parent {};
+    return ctx.requestClass;
+  }
+
+  /** The class and decorated defaults of a context's requests, resolved at start. */
+  private requestsOf(ctx: PluginContext): { RequestClass: RequestCtor; decorate: ((req: Request) => void) | null } {
+    const root = this._root;
+    const RequestClass = ctx.resolveRequestClass() ?? (root.customRequests ? root.RequestClass : Request);
+    const list = ctx.resolveRequestDefaults();
+    const n = list.length;
+    // Every request of the class gets the same own properties in the same order: one shape.
+    const decorate = n === 0 ? null : (req: Request) => {
+      const r = req as unknown as Record<string, unknown>;
+      for (let i = 0; i < n; i++) r[list[i][0]] = list[i][1];
+    };
+    return { RequestClass, decorate };
   }
 
   private assertNotStarted(what: string): void {
@@ -238,7 +266,7 @@ export class App {
       id: this.routes.length, method, path, handler: handler as Handler, paramNames,
       timeout: o.timeout === undefined ? -1 : timeoutMs(`timeout (for ${method} ${path})`, o.timeout, 0), timeoutTicks: 0,
       serializers: compileSerializers(method, path, schema?.response),
-      hooks: null, errorHandler: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
+      hooks: null, errorHandler: null, RequestClass: Request, decorate: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
     const own: Partial<Hooks> = {};
     for (const name of HOOK_NAMES) {
@@ -286,6 +314,9 @@ export class App {
       const prelude = makeBodyPrelude({ method: r.method, parsers: rc.ctx.parsers, validators: rc.validators, bodyLimit: rc.bodyLimit });
       r.hooks = rc.ctx.resolveHooks(rc.own, prelude);
       r.errorHandler = rc.ctx.resolveErrorHandler();
+      const rq = this.requestsOf(rc.ctx);
+      r.RequestClass = rq.RequestClass;
+      r.decorate = rq.decorate;
     }
   }
 
@@ -415,9 +446,12 @@ export class App {
 
   /** The synthetic routes that answer 404 and 405. */
   private fallbackRoute(id: number, path: string, handler: Handler): Route {
+    // 404 and 405 are the app's: its hooks and its request decorators, never a plugin's.
+    const rq = this.requestsOf(this._root._ctx);
     return {
       id, method: '*', path, handler, paramNames: [], serializers: null, timeout: -1, timeoutTicks: 0,
-      hooks: this.hooksFor(undefined), errorHandler: this._root._ctx.errorHandler, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
+      hooks: this.hooksFor(undefined), errorHandler: this._root._ctx.errorHandler,
+      RequestClass: rq.RequestClass, decorate: rq.decorate, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
   }
 
@@ -478,12 +512,7 @@ export class App {
         throw new SalvoError('SALVO_ERR_METHOD_NOT_ALLOWED', `${req.method} ${req.path}`);
       }),
       errorHandler: this._root._ctx.errorHandler,
-      RequestClass: this._root.customRequests ? this.RequestClass : Request,
       env,
-      decorate: this.defaults.length === 0 ? null : (req: Request) => {
-        const r = req as unknown as Record<string, unknown>;
-        for (const [k, v] of this.defaults) r[k] = v;
-      },
     });
     this.registerRoutes(native);
     return { native, dispatcher, closed, injected };

@@ -14,7 +14,8 @@
  */
 import type { NativeServer } from './native';
 import {
-  CTL_CLOSE, CTL_ERROR, CTL_OUT_LEN, CTL_PAUSE, CTL_PENDING, CTL_QUEUED, F_KEEP_ALIVE, ROW_STRIDE, R_FLAGS, R_ROUTE,
+  CTL_CLOSE, CTL_ERROR, CTL_OUT_LEN, CTL_PAUSE, CTL_PENDING, CTL_QUEUED, F_KEEP_ALIVE, METHODS, ROW_STRIDE, R_FLAGS, R_METHOD,
+  R_METHOD_LEN, R_METHOD_OFF, R_PATH_LEN, R_PATH_OFF, R_ROUTE,
 } from './layout';
 import { ConnQueues, PAUSE_DEFER, PAUSE_PENDING, type ConnState } from './conn-queue';
 import { SalvoError } from './errors';
@@ -25,14 +26,12 @@ import { LateAnswers } from './late-answers';
 import type { Request } from './request';
 import type { RequestEnv } from './logger';
 import { CONN_CLOSE, type DateCache } from './response';
-import type { Router } from './router';
+import type { Params, Router } from './router';
 import { Streams } from './streaming';
 
-export type { Handler, Hook, SendHook, ErrorHook, ErrorHandler, Hooks, Route } from './lifecycle';
+export type { Handler, Hook, SendHook, ErrorHook, ErrorHandler, Hooks, Route, RequestCtor } from './lifecycle';
 
-export type RequestCtor = new (
-  slab: Uint8Array, rows: Int32Array, base: number, hdrs: Int32Array, connId: number, env: RequestEnv | null,
-) => Request;
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 
 export interface DispatcherOptions {
   debug: boolean;
@@ -46,13 +45,10 @@ export interface DispatcherOptions {
   notFound: Route;
   methodNotAllowed: Route;
   errorHandler: ErrorHandler | null;
-  RequestClass: RequestCtor;
   /** What the app's requests share (peer addresses, ids, the logger). */
   env: RequestEnv;
   /** Logs a handler's error (null: logging off). */
   logError: ((req: Request, err: unknown) => void) | null;
-  /** Sets decorated defaults on a new request (null: no decorators). */
-  decorate: ((req: Request) => void) | null;
 }
 
 /** A handler's result that is the answer itself (not a promise, stream or error to go through settle). */
@@ -83,6 +79,9 @@ export class Dispatcher {
   /** Replies of the last batch whose requests still view its slab (see detachPending). */
   private readonly lazy: (Reply | null)[] = [];
   private lazyLen = 0;
+  /** What the JS router found for the row being routed, until its request exists (see routeOf). */
+  private lkParams: Params | null = null;
+  private lkAllow = '';
 
   constructor(
     private readonly native: NativeServer,
@@ -197,8 +196,8 @@ export class Dispatcher {
   private row(connId: number, slab: Uint8Array, base: number): number {
     const rows = this.rows;
     const o = this.options;
-    const req = this.newRequest(connId, slab, base);
-    const route = this.routeOf(req, base);
+    const route = this.routeOf(slab, base);
+    const req = this.newRequest(route, connId, slab, base);
     const res = new Reply(o.highWaterMark);
     const keep = (rows[base + R_FLAGS] & F_KEEP_ALIVE) !== 0;
     const hooks = route.hooks;
@@ -233,20 +232,45 @@ export class Dispatcher {
     return 0;
   }
 
-  private newRequest(connId: number, slab: Uint8Array, base: number): Request {
-    const o = this.options;
-    const req = new o.RequestClass(slab, this.rows, base, this.hdrs, connId, o.env);
-    if (o.decorate !== null) o.decorate(req);
+  /**
+   * The request of row `base`, of its route's class (a plugin that decorates
+   * requests has its own subclass), with what routing found.
+   */
+  private newRequest(route: Route, connId: number, slab: Uint8Array, base: number): Request {
+    const req = new route.RequestClass(slab, this.rows, base, this.hdrs, connId, this.options.env);
+    if (route.decorate !== null) route.decorate(req);
+    if (this.rows[base + R_ROUTE] >= 0) {
+      req._paramNames = route.paramNames;
+    } else {
+      if (this.lkParams !== null) {
+        req.params = this.lkParams;
+        this.lkParams = null;
+      }
+      if (this.lkAllow !== '') {
+        req._allow = this.lkAllow;
+        this.lkAllow = '';
+      }
+    }
     return req;
   }
 
-  /** The route the addon matched for row `base`, else the JS router's (or 404 / 405). */
-  private routeOf(req: Request, base: number): Route {
-    const routeId = this.rows[base + R_ROUTE];
-    if (routeId < 0) return this.lookup(req);
-    const route = this.routes[routeId];
-    req._paramNames = route.paramNames;
-    return route;
+  /**
+   * The route the addon matched for row `base`, else the JS router's (or
+   * 404 / 405), found before the request object exists: its class depends
+   * on the route.  The JS router needs only the method and the raw path,
+   * read from the row's offsets into the slab.
+   */
+  private routeOf(slab: Uint8Array, base: number): Route {
+    const rows = this.rows;
+    const routeId = rows[base + R_ROUTE];
+    if (routeId >= 0) return this.routes[routeId];
+    const mid = rows[base + R_METHOD];
+    const mOff = rows[base + R_METHOD_OFF];
+    const method = mid !== 0 ? METHODS[mid] : latin1Slice.call(slab, mOff, mOff + rows[base + R_METHOD_LEN]);
+    const pOff = rows[base + R_PATH_OFF];
+    const pLen = rows[base + R_PATH_LEN];
+    // An absolute-form target with an empty path ("http://h") means "/" (RFC 9112 3.2.2), as req.rawPath() says.
+    return this.lookup(method, pLen === 0 ? '/' : latin1Slice.call(slab, pOff, pOff + pLen));
   }
 
   /** A reply decided inside its batch: to the arena, or in order behind what is queued. */
@@ -319,8 +343,8 @@ export class Dispatcher {
     const cs = this.queues.ensure(connId);
     const o = this.options;
     for (let i = from, base = from * ROW_STRIDE; i < count; i++, base += ROW_STRIDE) {
-      const req = this.newRequest(connId, slab, base);
-      const route = this.routeOf(req, base);
+      const route = this.routeOf(slab, base);
+      const req = this.newRequest(route, connId, slab, base);
       req._detach();
       const res = new Reply(o.highWaterMark);
       res._req = req;
@@ -469,18 +493,21 @@ export class Dispatcher {
 
   // ---- routing ---------------------------------------------------------------
 
-  /** The JS router: %-escaped paths and custom methods; else 404 / 405. */
-  private lookup(req: Request): Route {
+  /** The JS router: %-escaped paths and custom methods; else 404 / 405.  Leaves params / Allow for newRequest. */
+  private lookup(method: string, rawPath: string): Route {
+    // Nothing of an earlier row may reach this one's request.
+    this.lkParams = null;
+    this.lkAllow = '';
     const allowed: string[] = [];
-    const m = this.router.find(req.method, req.rawPath(), allowed);
+    const m = this.router.find(method, rawPath, allowed);
     if (m !== null) {
-      req.params = m.params;
+      this.lkParams = m.params;
       return m.route;
     }
     if (allowed.length === 0) return this.options.notFound;
     const set = new Set(allowed);
     if (set.has('GET')) set.add('HEAD');
-    req._allow = [...set].join(', ');
+    this.lkAllow = [...set].join(', ');
     return this.options.methodNotAllowed;
   }
 }
