@@ -331,7 +331,7 @@ export class App {
    * `plugin(instance, opts, done)`.  What it adds applies to its routes and
    * children only, unless it is marked with fp(); `prefix` nests.
    */
-  register<O extends Record<string, unknown> = Record<string, unknown>>(plugin: Plugin<this, O> | PluginModule<this, O>, opts?: O & { prefix?: string }): this {
+  register<O extends object | undefined = Record<string, unknown>>(plugin: Plugin<this, O> | PluginModule<this, O>, opts?: O & { prefix?: string }): this {
     this.assertNotStarted('plugins');
     const fn = pluginFunction<App>(plugin);
     const o = objectArg('register() options', opts);
