@@ -10,13 +10,14 @@ import { Dispatcher } from './dispatcher';
 import { SalvoError } from './errors';
 import { injectRequest, parseInjected, type InjectOptions, type InjectResponse } from './inject';
 import { MAX_ROUTE_PARAMS, METHOD_ID } from './layout';
-import type { ErrorHandler, ErrorHook, Handler, Hook, Hooks, RequestCtor, Route, SendHook } from './lifecycle';
+import type { ErrorHandler, ErrorHook, Handler, Hook, Hooks, ReplyCtor, RequestCtor, Route, SendHook } from './lifecycle';
+import { addDecorator, defaultsSetter, resolveClass } from './decorators';
 import { binding, type NativeServer, type NativeServerOptions } from './native';
 import {
   LISTEN_KEYS, ROUTE_KEYS, checkKeys, checkSchema, objectArg, positiveInt, resolveAppOptions, timeoutMs,
   type AppOptions, type ListenOptions, type ResolvedOptions,
 } from './options';
-import type { Reply } from './reply';
+import { Reply } from './reply';
 import { Request } from './request';
 import { DateCache } from './response';
 import { Router } from './router';
@@ -75,6 +76,9 @@ export class App {
   private readonly RequestClass = class AppRequest extends Request {};
   /** The app changed requests (decorators, a json() policy): they are AppRequests (or a plugin's), else plain ones (no derived constructor per request). */
   private customRequests = false;
+  /** Replies of this app once one is decorated (else plain `Reply`). */
+  private readonly ReplyClass = class AppReply extends Reply {};
+  private customReplies = false;
 
   /** @internal The logging options, resolved (src/logger.ts). */
   private readonly logging: ResolvedLogging;
@@ -192,55 +196,36 @@ export class App {
    */
   decorateRequest(name: string, value: unknown): this {
     this.assertNotStarted('request decorators');
-    if (typeof name !== 'string' || name === '') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'decorator name must be a non-empty string');
-    const ctx = this._ctx;
-    const proto = this.ownRequestClass(ctx).prototype as unknown as Record<string, unknown>;
+    addDecorator(this._ctx, 'request', this._root.RequestClass, name, value);
     this._root.customRequests = true;
-    if (name in proto || name.startsWith('_')) throw new SalvoError('SALVO_ERR_DECORATOR_EXISTS', name);
-    if (typeof value === 'function') {
-      Object.defineProperty(proto, name, { value, writable: true, configurable: true });
-    } else if (value !== null && typeof value === 'object' && typeof (value as { getter?: unknown }).getter === 'function') {
-      const getter = (value as { getter: (req: Request) => unknown }).getter;
-      Object.defineProperty(proto, name, {
-        get(this: Request) {
-          return getter(this);
-        },
-        configurable: true,
-      });
-    } else if (value === null || typeof value !== 'object') {
-      Object.defineProperty(proto, name, { value, writable: true, configurable: true });
-      ctx.requestDefaults.push([name, value]);
-    } else {
-      throw new SalvoError('SALVO_ERR_INVALID_ARG', `decorator ${name}: objects would be shared by all requests; use { getter }`);
-    }
     return this;
   }
 
-  /**
-   * The request class of a context, made on its first request decorator: a
-   * subclass of its parent's (made too, so that what the parent adds later
-   * is still seen down the tree), the app's at the root.  One class per
-   * decorating context, chosen per route at start: no per-request cost.
-   */
-  private ownRequestClass(ctx: PluginContext): RequestCtor {
-    if (ctx.requestClass !== null) return ctx.requestClass;
-    const Parent = ctx.parent === null ? null : (this.ownRequestClass(ctx.parent) as unknown as typeof Request);
-    ctx.requestClass = Parent === null ? this._root.RequestClass : class PluginRequest extends Parent {};
-    return ctx.requestClass;
+  /** The same for replies: `res.name` on the replies of this instance's routes and its plugins'. */
+  decorateReply(name: string, value: unknown): this {
+    this.assertNotStarted('reply decorators');
+    addDecorator(this._ctx, 'reply', this._root.ReplyClass, name, value);
+    this._root.customReplies = true;
+    return this;
   }
 
-  /** The class and decorated defaults of a context's requests, resolved at start. */
-  private requestsOf(ctx: PluginContext): { RequestClass: RequestCtor; decorate: ((req: Request) => void) | null } {
+  hasRequestDecorator(name: string): boolean {
+    return name in (resolveClass(this._ctx, 'request') ?? Request).prototype;
+  }
+
+  hasReplyDecorator(name: string): boolean {
+    return name in (resolveClass(this._ctx, 'reply') ?? Reply).prototype;
+  }
+
+  /** The classes and decorated defaults of a context's requests and replies, resolved at start. */
+  private classesOf(ctx: PluginContext): Pick<Route, 'RequestClass' | 'decorate' | 'ReplyClass' | 'decorateReply'> {
     const root = this._root;
-    const RequestClass = ctx.resolveRequestClass() ?? (root.customRequests ? root.RequestClass : Request);
-    const list = ctx.resolveRequestDefaults();
-    const n = list.length;
-    // Every request of the class gets the same own properties in the same order: one shape.
-    const decorate = n === 0 ? null : (req: Request) => {
-      const r = req as unknown as Record<string, unknown>;
-      for (let i = 0; i < n; i++) r[list[i][0]] = list[i][1];
+    return {
+      RequestClass: (resolveClass(ctx, 'request') as RequestCtor | null) ?? (root.customRequests ? root.RequestClass : Request),
+      decorate: defaultsSetter(ctx, 'request'),
+      ReplyClass: (resolveClass(ctx, 'reply') as ReplyCtor | null) ?? Reply,
+      decorateReply: defaultsSetter(ctx, 'reply'),
     };
-    return { RequestClass, decorate };
   }
 
   private assertNotStarted(what: string): void {
@@ -266,7 +251,7 @@ export class App {
       id: this.routes.length, method, path, handler: handler as Handler, paramNames,
       timeout: o.timeout === undefined ? -1 : timeoutMs(`timeout (for ${method} ${path})`, o.timeout, 0), timeoutTicks: 0,
       serializers: compileSerializers(method, path, schema?.response),
-      hooks: null, errorHandler: null, RequestClass: Request, decorate: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
+      hooks: null, errorHandler: null, RequestClass: Request, decorate: null, ReplyClass: Reply, decorateReply: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
     const own: Partial<Hooks> = {};
     for (const name of HOOK_NAMES) {
@@ -314,9 +299,7 @@ export class App {
       const prelude = makeBodyPrelude({ method: r.method, parsers: rc.ctx.parsers, validators: rc.validators, bodyLimit: rc.bodyLimit });
       r.hooks = rc.ctx.resolveHooks(rc.own, prelude);
       r.errorHandler = rc.ctx.resolveErrorHandler();
-      const rq = this.requestsOf(rc.ctx);
-      r.RequestClass = rq.RequestClass;
-      r.decorate = rq.decorate;
+      Object.assign(r, this.classesOf(rc.ctx));
     }
   }
 
@@ -446,12 +429,12 @@ export class App {
 
   /** The synthetic routes that answer 404 and 405. */
   private fallbackRoute(id: number, path: string, handler: Handler): Route {
-    // 404 and 405 are the app's: its hooks and its request decorators, never a plugin's.
-    const rq = this.requestsOf(this._root._ctx);
+    // 404 and 405 are the app's: its hooks and its decorators, never a plugin's.
+    const cl = this.classesOf(this._root._ctx);
     return {
       id, method: '*', path, handler, paramNames: [], serializers: null, timeout: -1, timeoutTicks: 0,
       hooks: this.hooksFor(undefined), errorHandler: this._root._ctx.errorHandler,
-      RequestClass: rq.RequestClass, decorate: rq.decorate, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
+      RequestClass: cl.RequestClass, decorate: cl.decorate, ReplyClass: cl.ReplyClass, decorateReply: cl.decorateReply, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
   }
 

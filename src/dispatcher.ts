@@ -198,7 +198,8 @@ export class Dispatcher {
     const o = this.options;
     const route = this.routeOf(slab, base);
     const req = this.newRequest(route, connId, slab, base);
-    const res = new Reply(o.highWaterMark);
+    const res = new route.ReplyClass(o.highWaterMark);
+    if (route.decorateReply !== null) route.decorateReply(res);
     const keep = (rows[base + R_FLAGS] & F_KEEP_ALIVE) !== 0;
     const hooks = route.hooks;
     let p: PromiseLike<unknown> | undefined;
@@ -346,7 +347,8 @@ export class Dispatcher {
       const route = this.routeOf(slab, base);
       const req = this.newRequest(route, connId, slab, base);
       req._detach();
-      const res = new Reply(o.highWaterMark);
+      const res = new route.ReplyClass(o.highWaterMark);
+      if (route.decorateReply !== null) route.decorateReply(res);
       res._req = req;
       res._route = route;
       res._keep = (this.rows[base + R_FLAGS] & F_KEEP_ALIVE) !== 0;

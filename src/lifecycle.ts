@@ -28,6 +28,9 @@ export type RequestCtor = new (
   slab: Uint8Array, rows: Int32Array, base: number, hdrs: Int32Array, connId: number, env: RequestEnv | null,
 ) => Request;
 
+/** A reply class: `Reply`, the app's subclass, or a plugin context's. */
+export type ReplyCtor = new (hwm?: number) => Reply;
+
 export interface Hooks {
   onRequest: Hook[];
   preHandler: Hook[];
@@ -61,6 +64,9 @@ export interface Route {
   RequestClass: RequestCtor;
   /** Sets the decorated defaults of the route's context chain on a new request (null: none). */
   decorate: ((req: Request) => void) | null;
+  /** The class of this route's replies, as RequestClass (decorateReply). */
+  ReplyClass: ReplyCtor;
+  decorateReply: ((res: Reply) => void) | null;
   /** The last constant string answer and its bytes, valid for one Date value. */
   cacheBody: string | undefined;
   cacheBytes: Buffer | undefined;

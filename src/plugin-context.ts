@@ -14,7 +14,8 @@
  */
 import { ContentTypeParsers } from './content-type-parser';
 import { SalvoError } from './errors';
-import type { ErrorHandler, Hook, Hooks, RequestCtor } from './lifecycle';
+import { newSlots } from './decorators';
+import type { ErrorHandler, Hook, Hooks } from './lifecycle';
 import { defaultValidatorCompiler, type ValidatorCompiler } from './validation';
 
 export const SKIP_OVERRIDE = Symbol.for('skip-override');
@@ -30,14 +31,8 @@ export class PluginContext {
   readonly hooks: Hooks = emptyHooks();
   errorHandler: ErrorHandler | null = null;
   validatorCompiler: ValidatorCompiler | null = null;
-  /**
-   * This context's request class, made when it (or a child) first decorates
-   * requests: a subclass of its parent's, so decorators are seen down the
-   * tree and never up or across it (null: it uses its parent's).
-   */
-  requestClass: RequestCtor | null = null;
-  /** Primitive request decorators of this context: set on each new request (stable shape, own value). */
-  readonly requestDefaults: [string, unknown][] = [];
+  /** Request and reply decorators of this context: its classes and primitive defaults (src/decorators.ts). */
+  readonly decorators = newSlots();
   /** Content-type parsers of this context: a copy of the parent's, made when the plugin loads (fastify clones it then). */
   readonly parsers: ContentTypeParsers;
   constructor(
@@ -67,21 +62,6 @@ export class PluginContext {
   resolveValidatorCompiler(): ValidatorCompiler {
     for (let c: PluginContext | null = this; c !== null; c = c.parent) if (c.validatorCompiler !== null) return c.validatorCompiler;
     return defaultValidatorCompiler;
-  }
-
-  /** The nearest request class up the chain (null: none decorated; plain requests). */
-  resolveRequestClass(): RequestCtor | null {
-    for (let c: PluginContext | null = this; c !== null; c = c.parent) if (c.requestClass !== null) return c.requestClass;
-    return null;
-  }
-
-  /** The primitive request decorators of the chain, root first. */
-  resolveRequestDefaults(): [string, unknown][] {
-    const out: [string, unknown][] = [];
-    const chain: PluginContext[] = [];
-    for (let c: PluginContext | null = this; c !== null; c = c.parent) chain.unshift(c);
-    for (const c of chain) out.push(...c.requestDefaults);
-    return out;
   }
 
   /** The nearest error handler up the chain (null: the default JSON error). */

@@ -137,3 +137,71 @@ t.test('apps stay separate: a plugin of one app does not decorate another', asyn
   t.equal((await a.inject({ url: '/' })).body, 'A')
   t.equal((await b.inject({ url: '/' })).body, 'undefined')
 })
+
+// ---- decorateReply: the same encapsulation for replies ----------------------------------
+
+forBoth(t, 'decorateReply in a plugin: its routes and children only; fp() decorates the parent', {
+  setup (app) {
+    const { fp } = salvo()
+    app.decorateReply('ok', function (v) { this.header('x-ok', '1'); return { ok: v } })
+    app.register(fp(async (inst) => { inst.decorateReply('fpMark', 'fp') }))
+    app.register(async (p) => {
+      p.decorateReply('count', 0)
+      p.decorateReply('tagged', function (v) { this.header('x-tag', 'p'); return v })
+      p.get('/p', (req, res) => { res.count++; return res.tagged(res.ok(`${res.count} ${res.fpMark}`)) })
+      p.get('/p/:id', (req, res) => res.tagged(res.ok(typeof res.tagged)))
+      p.register(async (c) => { c.get('/c', (req, res) => ({ has: typeof res.tagged, count: res.count })) })
+    })
+    app.register(async (s) => {
+      s.decorateReply('tagged', function (v) { this.header('x-tag', 's'); return v })
+      s.get('/s', (req, res) => res.tagged({ count: res.count ?? 'none' }))
+    })
+    app.get('/root', (req, res) => ({ tagged: typeof res.tagged, fpMark: res.fpMark, ok: res.ok(1) }))
+  },
+}, async (t, { request }) => {
+  let r = await request({ url: '/p' })
+  t.same(json(r), { ok: '1 fp' })
+  t.equal(r.headers['x-tag'], 'p')
+  t.equal(r.headers['x-ok'], '1')
+  r = await request({ url: '/p' })
+  t.same(json(r), { ok: '1 fp' }, 'a primitive default starts fresh on each reply')
+  r = await request({ url: '/p/3' })
+  t.same(json(r), { ok: 'function' }, 'JS-router route of the plugin')
+  t.same(json(await request({ url: '/c' })), { has: 'function', count: 0 }, 'a child sees its parent\'s reply decorators')
+  r = await request({ url: '/s' })
+  t.same(json(r), { count: 'none' }, 'a sibling does not see them')
+  t.equal(r.headers['x-tag'], 's', 'and may use the same name')
+  t.same(json(await request({ url: '/root' })), { tagged: 'undefined', fpMark: 'fp', ok: { ok: 1 } }, 'the parent does not; fp() and root ones it does')
+})
+
+t.test('decorateReply: wrong calls and hasRequestDecorator / hasReplyDecorator', async (t) => {
+  const { App } = salvo()
+  const app = new App()
+  throwsCode(t, () => app.decorateReply('', 1), 'SALVO_ERR_INVALID_ARG', 'empty name')
+  throwsCode(t, () => app.decorateReply('obj', { a: 1 }), 'SALVO_ERR_INVALID_ARG', 'object value')
+  throwsCode(t, () => app.decorateReply('send', 1), 'SALVO_ERR_DECORATOR_EXISTS', 'a built-in method')
+  throwsCode(t, () => app.decorateReply('_x', 1), 'SALVO_ERR_DECORATOR_EXISTS', 'a _ name')
+  app.decorateReply('r1', 1)
+  throwsCode(t, () => app.decorateReply('r1', 2), 'SALVO_ERR_DECORATOR_EXISTS', 'twice')
+  app.decorateRequest('q1', 1)
+  const seen = {}
+  app.register(async (p) => {
+    p.decorateRequest('inner', 1)
+    seen.inner = [p.hasRequestDecorator('inner'), p.hasRequestDecorator('q1'), p.hasReplyDecorator('r1')]
+  })
+  app.register(async (s) => { seen.sibling = s.hasRequestDecorator('inner') })
+  await app.ready()
+  t.same(seen, { inner: [true, true, true], sibling: false })
+  t.equal(app.hasRequestDecorator('inner'), false, 'the parent does not have a child\'s')
+  t.equal(app.hasReplyDecorator('r1'), true)
+  throwsCode(t, () => app.decorateReply('late', 1), 'SALVO_ERR_ALREADY_STARTED', 'after start')
+})
+
+t.test('a reply built-in cannot be decorated over', async (t) => {
+  const { App } = salvo()
+  const app = new App()
+  for (const name of ['sent', 'status', 'header', 'statusCode']) {
+    if (name === 'statusCode' && !('statusCode' in salvo().Reply.prototype)) continue
+    throwsCode(t, () => app.decorateReply(name, 1), 'SALVO_ERR_DECORATOR_EXISTS', name)
+  }
+})
