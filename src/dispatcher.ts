@@ -14,8 +14,7 @@
  */
 import type { NativeServer } from './native';
 import {
-  CTL_CLOSE, CTL_ERROR, CTL_OUT_LEN, CTL_PAUSE, CTL_PENDING, CTL_QUEUED, F_KEEP_ALIVE, METHODS, ROW_STRIDE, R_FLAGS, R_METHOD,
-  R_METHOD_LEN, R_METHOD_OFF, R_PATH_LEN, R_PATH_OFF, R_ROUTE,
+  CTL_CLOSE, CTL_ERROR, CTL_OUT_LEN, CTL_PAUSE, CTL_PENDING, CTL_QUEUED, F_KEEP_ALIVE, ROW_STRIDE, R_FLAGS,
 } from './layout';
 import { ConnQueues, PAUSE_DEFER, PAUSE_PENDING, type ConnState } from './conn-queue';
 import { SalvoError } from './errors';
@@ -26,12 +25,12 @@ import { LateAnswers } from './late-answers';
 import type { Request } from './request';
 import type { RequestEnv } from './logger';
 import { CONN_CLOSE, type DateCache } from './response';
-import type { Params, Router } from './router';
+import type { Router } from './router';
+import { RowRouter } from './row-router';
 import { Streams } from './streaming';
 
 export type { Handler, Hook, SendHook, ErrorHook, ErrorHandler, Hooks, Route, RequestCtor } from './lifecycle';
 
-const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 
 export interface DispatcherOptions {
   debug: boolean;
@@ -79,20 +78,20 @@ export class Dispatcher {
   /** Replies of the last batch whose requests still view its slab (see detachPending). */
   private readonly lazy: (Reply | null)[] = [];
   private lazyLen = 0;
-  /** What the JS router found for the row being routed, until its request exists (see routeOf). */
-  private lkParams: Params | null = null;
-  private lkAllow = '';
+  /** Routes each row before its request is made (src/row-router.ts). */
+  private readonly rowRouter: RowRouter;
 
   constructor(
     private readonly native: NativeServer,
-    private readonly routes: Route[],
-    private readonly router: Router<Route>,
+    routes: Route[],
+    router: Router<Route>,
     date: DateCache,
     private readonly options: DispatcherOptions,
   ) {
     this.rows = native.rows;
     this.hdrs = native.headers;
     this.ctl = native.ctl;
+    this.rowRouter = new RowRouter(this.rows, routes, router, options.notFound, options.methodNotAllowed);
     this.queues = new ConnQueues(native, options.highWaterMark);
     this.output = new Output(native, this.queues, date, options.debug, options.countBytes);
     this.queues.output = this.output;
@@ -196,7 +195,7 @@ export class Dispatcher {
   private row(connId: number, slab: Uint8Array, base: number): number {
     const rows = this.rows;
     const o = this.options;
-    const route = this.routeOf(slab, base);
+    const route = this.rowRouter.route(slab, base);
     const req = this.newRequest(route, connId, slab, base);
     const res = new route.ReplyClass(o.highWaterMark);
     if (route.decorateReply !== null) route.decorateReply(res);
@@ -240,38 +239,8 @@ export class Dispatcher {
   private newRequest(route: Route, connId: number, slab: Uint8Array, base: number): Request {
     const req = new route.RequestClass(slab, this.rows, base, this.hdrs, connId, this.options.env);
     if (route.decorate !== null) route.decorate(req);
-    if (this.rows[base + R_ROUTE] >= 0) {
-      req._paramNames = route.paramNames;
-    } else {
-      if (this.lkParams !== null) {
-        req.params = this.lkParams;
-        this.lkParams = null;
-      }
-      if (this.lkAllow !== '') {
-        req._allow = this.lkAllow;
-        this.lkAllow = '';
-      }
-    }
+    this.rowRouter.apply(req, route, base);
     return req;
-  }
-
-  /**
-   * The route the addon matched for row `base`, else the JS router's (or
-   * 404 / 405), found before the request object exists: its class depends
-   * on the route.  The JS router needs only the method and the raw path,
-   * read from the row's offsets into the slab.
-   */
-  private routeOf(slab: Uint8Array, base: number): Route {
-    const rows = this.rows;
-    const routeId = rows[base + R_ROUTE];
-    if (routeId >= 0) return this.routes[routeId];
-    const mid = rows[base + R_METHOD];
-    const mOff = rows[base + R_METHOD_OFF];
-    const method = mid !== 0 ? METHODS[mid] : latin1Slice.call(slab, mOff, mOff + rows[base + R_METHOD_LEN]);
-    const pOff = rows[base + R_PATH_OFF];
-    const pLen = rows[base + R_PATH_LEN];
-    // An absolute-form target with an empty path ("http://h") means "/" (RFC 9112 3.2.2), as req.rawPath() says.
-    return this.lookup(method, pLen === 0 ? '/' : latin1Slice.call(slab, pOff, pOff + pLen));
   }
 
   /** A reply decided inside its batch: to the arena, or in order behind what is queued. */
@@ -344,7 +313,7 @@ export class Dispatcher {
     const cs = this.queues.ensure(connId);
     const o = this.options;
     for (let i = from, base = from * ROW_STRIDE; i < count; i++, base += ROW_STRIDE) {
-      const route = this.routeOf(slab, base);
+      const route = this.rowRouter.route(slab, base);
       const req = this.newRequest(route, connId, slab, base);
       req._detach();
       const res = new route.ReplyClass(o.highWaterMark);
@@ -493,25 +462,6 @@ export class Dispatcher {
     }
   }
 
-  // ---- routing ---------------------------------------------------------------
-
-  /** The JS router: %-escaped paths and custom methods; else 404 / 405.  Leaves params / Allow for newRequest. */
-  private lookup(method: string, rawPath: string): Route {
-    // Nothing of an earlier row may reach this one's request.
-    this.lkParams = null;
-    this.lkAllow = '';
-    const allowed: string[] = [];
-    const m = this.router.find(method, rawPath, allowed);
-    if (m !== null) {
-      this.lkParams = m.params;
-      return m.route;
-    }
-    if (allowed.length === 0) return this.options.notFound;
-    const set = new Set(allowed);
-    if (set.has('GET')) set.add('HEAD');
-    this.lkAllow = [...set].join(', ');
-    return this.options.methodNotAllowed;
-  }
 }
 
 /** What `write` needs of a request whose own row could not be read (rowFailed). */
