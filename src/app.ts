@@ -10,13 +10,14 @@ import { Dispatcher } from './dispatcher';
 import { SalvoError } from './errors';
 import { injectRequest, parseInjected, type InjectOptions, type InjectResponse } from './inject';
 import { MAX_ROUTE_PARAMS, METHOD_ID } from './layout';
-import type { ErrorHandler, ErrorHook, Handler, Hook, Hooks, Route, SendHook } from './lifecycle';
+import type { ErrorHandler, ErrorHook, Handler, Hook, Hooks, ReplyCtor, RequestCtor, Route, SendHook } from './lifecycle';
+import { addDecorator, defaultsSetter, resolveClass } from './decorators';
 import { binding, type NativeServer, type NativeServerOptions } from './native';
 import {
   LISTEN_KEYS, ROUTE_KEYS, checkKeys, checkSchema, objectArg, positiveInt, resolveAppOptions, timeoutMs,
   type AppOptions, type ListenOptions, type ResolvedOptions,
 } from './options';
-import type { Reply } from './reply';
+import { Reply } from './reply';
 import { Request } from './request';
 import { DateCache } from './response';
 import { Router } from './router';
@@ -69,14 +70,15 @@ export class App {
   _root: App = this;
   /** @internal Plugins registered on this instance, not loaded yet. */
   _loader: Loadable<App> = newLoader<App>((opts, skip) => this.childInstance(opts, skip));
-  /** Decorated properties with a default value, restored on every reused request. */
-  private readonly defaults: [string, unknown][] = [];
   private started = false;
   private injector: Engine | undefined;
-  /** Requests of this app: a subclass so decorators stay per app. */
+  /** Requests of this app: a subclass so decorators stay per app (a plugin that decorates has a subclass of it). */
   private readonly RequestClass = class AppRequest extends Request {};
-  /** The app changed requests (decorators, a json() policy): they are AppRequests, else plain ones (no derived constructor per request). */
+  /** The app changed requests (decorators, a json() policy): they are AppRequests (or a plugin's), else plain ones (no derived constructor per request). */
   private customRequests = false;
+  /** Replies of this app once one is decorated (else plain `Reply`). */
+  private readonly ReplyClass = class AppReply extends Reply {};
+  private customReplies = false;
 
   /** @internal The logging options, resolved (src/logger.ts). */
   private readonly logging: ResolvedLogging;
@@ -187,32 +189,43 @@ export class App {
   }
 
   /**
-   * Adds a property to every request of this app: a function becomes a method
-   * (this = req), `{ getter(req) }` a computed property, a primitive a default.
+   * Adds a property to the requests of this instance's routes and its
+   * plugins' (encapsulated; an fp() plugin's go to the instance it is
+   * registered on): a function becomes a method (this = req), `{ getter(req) }`
+   * a computed property, a primitive a default.
    */
   decorateRequest(name: string, value: unknown): this {
     this.assertNotStarted('request decorators');
-    if (typeof name !== 'string' || name === '') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'decorator name must be a non-empty string');
-    const proto = this.RequestClass.prototype as unknown as Record<string, unknown>;
+    addDecorator(this._ctx, 'request', this._root.RequestClass, name, value);
     this._root.customRequests = true;
-    if (name in proto || name.startsWith('_')) throw new SalvoError('SALVO_ERR_DECORATOR_EXISTS', name);
-    if (typeof value === 'function') {
-      Object.defineProperty(proto, name, { value, writable: true, configurable: true });
-    } else if (value !== null && typeof value === 'object' && typeof (value as { getter?: unknown }).getter === 'function') {
-      const getter = (value as { getter: (req: Request) => unknown }).getter;
-      Object.defineProperty(proto, name, {
-        get(this: Request) {
-          return getter(this);
-        },
-        configurable: true,
-      });
-    } else if (value === null || typeof value !== 'object') {
-      Object.defineProperty(proto, name, { value, writable: true, configurable: true });
-      this.defaults.push([name, value]);
-    } else {
-      throw new SalvoError('SALVO_ERR_INVALID_ARG', `decorator ${name}: objects would be shared by all requests; use { getter }`);
-    }
     return this;
+  }
+
+  /** The same for replies: `res.name` on the replies of this instance's routes and its plugins'. */
+  decorateReply(name: string, value: unknown): this {
+    this.assertNotStarted('reply decorators');
+    addDecorator(this._ctx, 'reply', this._root.ReplyClass, name, value);
+    this._root.customReplies = true;
+    return this;
+  }
+
+  hasRequestDecorator(name: string): boolean {
+    return name in (resolveClass(this._ctx, 'request') ?? Request).prototype;
+  }
+
+  hasReplyDecorator(name: string): boolean {
+    return name in (resolveClass(this._ctx, 'reply') ?? Reply).prototype;
+  }
+
+  /** The classes and decorated defaults of a context's requests and replies, resolved at start. */
+  private classesOf(ctx: PluginContext): Pick<Route, 'RequestClass' | 'decorate' | 'ReplyClass' | 'decorateReply'> {
+    const root = this._root;
+    return {
+      RequestClass: (resolveClass(ctx, 'request') as RequestCtor | null) ?? (root.customRequests ? root.RequestClass : Request),
+      decorate: defaultsSetter(ctx, 'request'),
+      ReplyClass: (resolveClass(ctx, 'reply') as ReplyCtor | null) ?? Reply,
+      decorateReply: defaultsSetter(ctx, 'reply'),
+    };
   }
 
   private assertNotStarted(what: string): void {
@@ -238,7 +251,7 @@ export class App {
       id: this.routes.length, method, path, handler: handler as Handler, paramNames,
       timeout: o.timeout === undefined ? -1 : timeoutMs(`timeout (for ${method} ${path})`, o.timeout, 0), timeoutTicks: 0,
       serializers: compileSerializers(method, path, schema?.response),
-      hooks: null, body: null, errorHandler: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
+      hooks: null, body: null, errorHandler: null, RequestClass: Request, decorate: null, ReplyClass: Reply, decorateReply: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
     const own: Partial<Hooks> = {};
     for (const name of HOOK_NAMES) {
@@ -289,6 +302,7 @@ export class App {
       r.hooks = hooks === null ? null : rc.ctx.resolveHooks(rc.own, prelude);
       r.body = hooks === null ? prelude : null;
       r.errorHandler = rc.ctx.resolveErrorHandler();
+      Object.assign(r, this.classesOf(rc.ctx));
     }
   }
 
@@ -303,7 +317,7 @@ export class App {
    * `plugin(instance, opts, done)`.  What it adds applies to its routes and
    * children only, unless it is marked with fp(); `prefix` nests.
    */
-  register<O extends Record<string, unknown> = Record<string, unknown>>(plugin: Plugin<this, O> | PluginModule<this, O>, opts?: O & { prefix?: string }): this {
+  register<O extends object | undefined = Record<string, unknown>>(plugin: Plugin<this, O> | PluginModule<this, O>, opts?: O & { prefix?: string }): this {
     this.assertNotStarted('plugins');
     const fn = pluginFunction<App>(plugin);
     const o = objectArg('register() options', opts);
@@ -418,9 +432,12 @@ export class App {
 
   /** The synthetic routes that answer 404 and 405. */
   private fallbackRoute(id: number, path: string, handler: Handler): Route {
+    // 404 and 405 are the app's: its hooks and its decorators, never a plugin's.
+    const cl = this.classesOf(this._root._ctx);
     return {
       id, method: '*', path, handler, paramNames: [], serializers: null, timeout: -1, timeoutTicks: 0,
-      hooks: this.hooksFor(undefined), body: null, errorHandler: this._root._ctx.errorHandler, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
+      hooks: this.hooksFor(undefined), body: null, errorHandler: this._root._ctx.errorHandler,
+      RequestClass: cl.RequestClass, decorate: cl.decorate, ReplyClass: cl.ReplyClass, decorateReply: cl.decorateReply, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
   }
 
@@ -481,12 +498,7 @@ export class App {
         throw new SalvoError('SALVO_ERR_METHOD_NOT_ALLOWED', `${req.method} ${req.path}`);
       }),
       errorHandler: this._root._ctx.errorHandler,
-      RequestClass: this._root.customRequests ? this.RequestClass : Request,
       env,
-      decorate: this.defaults.length === 0 ? null : (req: Request) => {
-        const r = req as unknown as Record<string, unknown>;
-        for (const [k, v] of this.defaults) r[k] = v;
-      },
     });
     this.registerRoutes(native);
     return { native, dispatcher, closed, injected };

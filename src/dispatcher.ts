@@ -14,7 +14,7 @@
  */
 import type { NativeServer } from './native';
 import {
-  CTL_CLOSE, CTL_ERROR, CTL_OUT_LEN, CTL_PAUSE, CTL_PENDING, CTL_QUEUED, F_KEEP_ALIVE, ROW_STRIDE, R_FLAGS, R_ROUTE,
+  CTL_CLOSE, CTL_ERROR, CTL_OUT_LEN, CTL_PAUSE, CTL_PENDING, CTL_QUEUED, F_KEEP_ALIVE, ROW_STRIDE, R_FLAGS,
 } from './layout';
 import { ConnQueues, PAUSE_DEFER, PAUSE_PENDING, type ConnState } from './conn-queue';
 import { SalvoError } from './errors';
@@ -26,13 +26,11 @@ import type { Request } from './request';
 import type { RequestEnv } from './logger';
 import { CONN_CLOSE, type DateCache } from './response';
 import type { Router } from './router';
+import { RowRouter } from './row-router';
 import { Streams } from './streaming';
 
-export type { Handler, Hook, SendHook, ErrorHook, ErrorHandler, Hooks, Route } from './lifecycle';
+export type { Handler, Hook, SendHook, ErrorHook, ErrorHandler, Hooks, Route, RequestCtor } from './lifecycle';
 
-export type RequestCtor = new (
-  slab: Uint8Array, rows: Int32Array, base: number, hdrs: Int32Array, connId: number, env: RequestEnv | null,
-) => Request;
 
 export interface DispatcherOptions {
   debug: boolean;
@@ -46,13 +44,10 @@ export interface DispatcherOptions {
   notFound: Route;
   methodNotAllowed: Route;
   errorHandler: ErrorHandler | null;
-  RequestClass: RequestCtor;
   /** What the app's requests share (peer addresses, ids, the logger). */
   env: RequestEnv;
   /** Logs a handler's error (null: logging off). */
   logError: ((req: Request, err: unknown) => void) | null;
-  /** Sets decorated defaults on a new request (null: no decorators). */
-  decorate: ((req: Request) => void) | null;
 }
 
 /** A handler's result that is the answer itself (not a promise, stream or error to go through settle). */
@@ -83,17 +78,20 @@ export class Dispatcher {
   /** Replies of the last batch whose requests still view its slab (see detachPending). */
   private readonly lazy: (Reply | null)[] = [];
   private lazyLen = 0;
+  /** Routes each row before its request is made (src/row-router.ts). */
+  private readonly rowRouter: RowRouter;
 
   constructor(
     private readonly native: NativeServer,
-    private readonly routes: Route[],
-    private readonly router: Router<Route>,
+    routes: Route[],
+    router: Router<Route>,
     date: DateCache,
     private readonly options: DispatcherOptions,
   ) {
     this.rows = native.rows;
     this.hdrs = native.headers;
     this.ctl = native.ctl;
+    this.rowRouter = new RowRouter(this.rows, routes, router, options.notFound, options.methodNotAllowed);
     this.queues = new ConnQueues(native, options.highWaterMark);
     this.output = new Output(native, this.queues, date, options.debug, options.countBytes);
     this.queues.output = this.output;
@@ -197,9 +195,10 @@ export class Dispatcher {
   private row(connId: number, slab: Uint8Array, base: number): number {
     const rows = this.rows;
     const o = this.options;
-    const req = this.newRequest(connId, slab, base);
-    const route = this.routeOf(req, base);
-    const res = new Reply(o.highWaterMark);
+    const route = this.rowRouter.route(slab, base);
+    const req = this.newRequest(route, connId, slab, base);
+    const res = new route.ReplyClass(o.highWaterMark);
+    if (route.decorateReply !== null) route.decorateReply(res);
     const keep = (rows[base + R_FLAGS] & F_KEEP_ALIVE) !== 0;
     const hooks = route.hooks;
     let p: PromiseLike<unknown> | undefined;
@@ -251,20 +250,15 @@ export class Dispatcher {
     return 0;
   }
 
-  private newRequest(connId: number, slab: Uint8Array, base: number): Request {
-    const o = this.options;
-    const req = new o.RequestClass(slab, this.rows, base, this.hdrs, connId, o.env);
-    if (o.decorate !== null) o.decorate(req);
+  /**
+   * The request of row `base`, of its route's class (a plugin that decorates
+   * requests has its own subclass), with what routing found.
+   */
+  private newRequest(route: Route, connId: number, slab: Uint8Array, base: number): Request {
+    const req = new route.RequestClass(slab, this.rows, base, this.hdrs, connId, this.options.env);
+    if (route.decorate !== null) route.decorate(req);
+    this.rowRouter.apply(req, route, base);
     return req;
-  }
-
-  /** The route the addon matched for row `base`, else the JS router's (or 404 / 405). */
-  private routeOf(req: Request, base: number): Route {
-    const routeId = this.rows[base + R_ROUTE];
-    if (routeId < 0) return this.lookup(req);
-    const route = this.routes[routeId];
-    req._paramNames = route.paramNames;
-    return route;
   }
 
   /** A reply decided inside its batch: to the arena, or in order behind what is queued. */
@@ -341,10 +335,11 @@ export class Dispatcher {
     const cs = this.queues.ensure(connId);
     const o = this.options;
     for (let i = from, base = from * ROW_STRIDE; i < count; i++, base += ROW_STRIDE) {
-      const req = this.newRequest(connId, slab, base);
-      const route = this.routeOf(req, base);
+      const route = this.rowRouter.route(slab, base);
+      const req = this.newRequest(route, connId, slab, base);
       req._detach();
-      const res = new Reply(o.highWaterMark);
+      const res = new route.ReplyClass(o.highWaterMark);
+      if (route.decorateReply !== null) route.decorateReply(res);
       res._req = req;
       res._route = route;
       res._keep = (this.rows[base + R_FLAGS] & F_KEEP_ALIVE) !== 0;
@@ -487,22 +482,6 @@ export class Dispatcher {
     }
   }
 
-  // ---- routing ---------------------------------------------------------------
-
-  /** The JS router: %-escaped paths and custom methods; else 404 / 405. */
-  private lookup(req: Request): Route {
-    const allowed: string[] = [];
-    const m = this.router.find(req.method, req.rawPath(), allowed);
-    if (m !== null) {
-      req.params = m.params;
-      return m.route;
-    }
-    if (allowed.length === 0) return this.options.notFound;
-    const set = new Set(allowed);
-    if (set.has('GET')) set.add('HEAD');
-    req._allow = [...set].join(', ');
-    return this.options.methodNotAllowed;
-  }
 }
 
 /** What `write` needs of a request whose own row could not be read (rowFailed). */

@@ -19,7 +19,7 @@ export const codes = {
   SALVO_ERR_ROUTE_DUPLICATE: def('SALVO_ERR_ROUTE_DUPLICATE', 'Route already registered: %s'),
   SALVO_ERR_ROUTE_INVALID: def('SALVO_ERR_ROUTE_INVALID', 'Invalid route: %s'),
   SALVO_ERR_ALREADY_STARTED: def('SALVO_ERR_ALREADY_STARTED', 'The app has started (listen or inject): %s cannot be added any more'),
-  SALVO_ERR_DECORATOR_EXISTS: def('SALVO_ERR_DECORATOR_EXISTS', 'The request already has a property named %s'),
+  SALVO_ERR_DECORATOR_EXISTS: def('SALVO_ERR_DECORATOR_EXISTS', 'A decorator or built-in property already has the name %s'),
   SALVO_ERR_LISTEN: def('SALVO_ERR_LISTEN', 'Cannot listen on %s'),
   SALVO_ERR_ALREADY_SENT: def('SALVO_ERR_ALREADY_SENT', 'The response has already been sent'),
   SALVO_ERR_INVALID_STATUS: def('SALVO_ERR_INVALID_STATUS', 'Invalid status code: %s (100-599)'),

@@ -14,6 +14,7 @@
 import { codes } from './errors';
 import { isReadable, LOCK_NONE, LOCK_ON_ERROR, type Reply } from './reply';
 import type { Request } from './request';
+import type { RequestEnv } from './logger';
 import { statusText } from './response';
 
 export type Handler = (req: Request<any>, res: Reply) => unknown;
@@ -21,6 +22,14 @@ export type Hook = (req: Request<any>, res: Reply) => unknown;
 export type SendHook = (req: Request<any>, res: Reply, payload: string | Uint8Array) => unknown;
 export type ErrorHook = (req: Request<any>, res: Reply, err: unknown) => unknown;
 export type ErrorHandler = (err: unknown, req: Request<any>, res: Reply) => unknown;
+
+/** A request class: `Request` itself, the app's subclass, or a plugin context's (src/app.ts requestClassOf). */
+export type RequestCtor = new (
+  slab: Uint8Array, rows: Int32Array, base: number, hdrs: Int32Array, connId: number, env: RequestEnv | null,
+) => Request;
+
+/** A reply class: `Reply`, the app's subclass, or a plugin context's. */
+export type ReplyCtor = new (hwm?: number) => Reply;
 
 export interface Hooks {
   onRequest: Hook[];
@@ -53,6 +62,17 @@ export interface Route {
   body: Hook | null;
   /** The error handler of the route's plugin context (resolved at start; null: the default JSON error). */
   errorHandler: ErrorHandler | null;
+  /**
+   * The class of this route's requests: the nearest plugin context's that
+   * decorated requests (resolved at start).  Known before the request is
+   * made: the dispatcher routes from the row, then constructs.
+   */
+  RequestClass: RequestCtor;
+  /** Sets the decorated defaults of the route's context chain on a new request (null: none). */
+  decorate: ((req: Request) => void) | null;
+  /** The class of this route's replies, as RequestClass (decorateReply). */
+  ReplyClass: ReplyCtor;
+  decorateReply: ((res: Reply) => void) | null;
   /** The last constant string answer and its bytes, valid for one Date value. */
   cacheBody: string | undefined;
   cacheBytes: Buffer | undefined;

@@ -2,9 +2,9 @@
  * @module plugin-context
  * The encapsulation tree of `app.register()` (fastify's semantics): every
  * registered plugin gets a child context of the one it was registered in;
- * hooks, the error handler, content-type parsers and instance decorators
- * added in a context apply
- * to its routes and its children only, and a route prefix nests.  A plugin
+ * hooks, the error handler, content-type parsers, instance decorators and
+ * request decorators added in a context apply to its routes and its
+ * children only, and a route prefix nests.  A plugin
  * marked with `Symbol.for('skip-override')` (what `fp()` / fastify-plugin
  * set) is given its parent's context instead.
  *
@@ -14,6 +14,7 @@
  */
 import { ContentTypeParsers } from './content-type-parser';
 import { SalvoError } from './errors';
+import { newSlots } from './decorators';
 import type { ErrorHandler, Hook, Hooks } from './lifecycle';
 import { defaultValidatorCompiler, type ValidatorCompiler } from './validation';
 
@@ -30,6 +31,8 @@ export class PluginContext {
   readonly hooks: Hooks = emptyHooks();
   errorHandler: ErrorHandler | null = null;
   validatorCompiler: ValidatorCompiler | null = null;
+  /** Request and reply decorators of this context: its classes and primitive defaults (src/decorators.ts). */
+  readonly decorators = newSlots();
   /** Content-type parsers of this context: a copy of the parent's, made when the plugin loads (fastify clones it then). */
   readonly parsers: ContentTypeParsers;
   constructor(

@@ -126,6 +126,11 @@ app.addHook('onNope', () => {});
 app.setErrorHandler((err, req, res) => { res.status(500); return { message: String(err) }; });
 app.setNotFoundHandler((req) => `no ${req.url}`);
 app.decorateRequest('user', null);
+app.decorateReply('created', function (this: Reply, v: unknown) { return this.status(201).send(v); });
+const hasDecorators: boolean = app.hasRequestDecorator('user') && app.hasReplyDecorator('created');
+void hasDecorators;
+// @ts-expect-error: a decorator name is a string
+app.decorateReply(1, null);
 
 // --- errors ---------------------------------------------------------------------
 const e = new SalvoError('SALVO_ERR_INVALID_ARG');
