@@ -16,7 +16,8 @@ import {
   LISTEN_KEYS, ROUTE_KEYS, checkKeys, checkSchema, objectArg, positiveInt, resolveAppOptions, timeoutMs,
   type AppOptions, type ListenOptions, type ResolvedOptions,
 } from './options';
-import type { Reply } from './reply';
+import { Reply } from './reply';
+import type { UnsignResult } from './cookie-signing';
 import { Request } from './request';
 import { DateCache } from './response';
 import { Router } from './router';
@@ -77,6 +78,8 @@ export class App {
   private readonly RequestClass = class AppRequest extends Request {};
   /** The app changed requests (decorators, a json() policy): they are AppRequests, else plain ones (no derived constructor per request). */
   private customRequests = false;
+  /** Replies of this app when it has per-app reply settings (cookieSecret), else plain Reply. */
+  private readonly ReplyClass: typeof Reply = Reply;
 
   /** @internal The logging options, resolved (src/logger.ts). */
   private readonly logging: ResolvedLogging;
@@ -98,6 +101,13 @@ export class App {
     if (o.trustProxy !== null) {
       (this.RequestClass.prototype as Request)._trust = o.trustProxy;
       this.customRequests = true;
+    }
+    if (o.cookieSecret !== null) {
+      // On prototypes, as _trust: no per-request field, and apps without a secret keep the plain classes.
+      (this.RequestClass.prototype as Request)._signer = o.cookieSecret;
+      this.customRequests = true;
+      this.ReplyClass = class AppReply extends Reply {};
+      this.ReplyClass.prototype._signer = o.cookieSecret;
     }
   }
 
@@ -327,6 +337,20 @@ export class App {
     return this;
   }
 
+  /** `value.signature` with the first cookieSecret (as res.signCookie; SALVO_ERR_NO_COOKIE_SECRET without one). */
+  signCookie(value: string): string {
+    const s = this._root.opts.cookieSecret;
+    if (s === null) throw new SalvoError('SALVO_ERR_NO_COOKIE_SECRET', 'app.signCookie()');
+    return s.sign(value);
+  }
+
+  /** Checks a signed value against every cookieSecret (as req.unsignCookie). */
+  unsignCookie(value: string): UnsignResult {
+    const s = this._root.opts.cookieSecret;
+    if (s === null) throw new SalvoError('SALVO_ERR_NO_COOKIE_SECRET', 'app.unsignCookie()');
+    return s.unsign(value);
+  }
+
   /** Compiles this instance's (and its plugins') request schemas from now on (default: ajv with fastify's options). */
   setValidatorCompiler(compiler: ValidatorCompiler): this {
     this.assertNotStarted('a validator compiler');
@@ -479,6 +503,7 @@ export class App {
       }),
       errorHandler: this._root._ctx.errorHandler,
       RequestClass: this._root.customRequests ? this.RequestClass : Request,
+      ReplyClass: this._root.ReplyClass,
       env,
       decorate: this.defaults.length === 0 ? null : (req: Request) => {
         const r = req as unknown as Record<string, unknown>;

@@ -47,6 +47,8 @@ export interface DispatcherOptions {
   methodNotAllowed: Route;
   errorHandler: ErrorHandler | null;
   RequestClass: RequestCtor;
+  /** Reply, or the app's subclass carrying per-app settings on its prototype (cookieSecret). */
+  ReplyClass: typeof Reply;
   /** What the app's requests share (peer addresses, ids, the logger). */
   env: RequestEnv;
   /** Logs a handler's error (null: logging off). */
@@ -199,7 +201,7 @@ export class Dispatcher {
     const o = this.options;
     const req = this.newRequest(connId, slab, base);
     const route = this.routeOf(req, base);
-    const res = new Reply(o.highWaterMark);
+    const res = new o.ReplyClass(o.highWaterMark);
     const keep = (rows[base + R_FLAGS] & F_KEEP_ALIVE) !== 0;
     const hooks = route.hooks;
     let p: PromiseLike<unknown> | undefined;
@@ -266,7 +268,7 @@ export class Dispatcher {
 
   /** The lifecycle threw (a salvo bug): a 500 for this request, in order. */
   private rowFailed(connId: number, err: unknown): void {
-    const res = new Reply(this.options.highWaterMark);
+    const res = new this.options.ReplyClass(this.options.highWaterMark);
     try {
       this.lifecycle.defaultError(res, err);
     } catch {
@@ -322,7 +324,7 @@ export class Dispatcher {
       const req = this.newRequest(connId, slab, base);
       const route = this.routeOf(req, base);
       req._detach();
-      const res = new Reply(o.highWaterMark);
+      const res = new o.ReplyClass(o.highWaterMark);
       res._req = req;
       res._route = route;
       res._keep = (this.rows[base + R_FLAGS] & F_KEEP_ALIVE) !== 0;
@@ -376,7 +378,7 @@ export class Dispatcher {
       out.protocolError(status);
       return;
     }
-    const res = new Reply(this.options.highWaterMark);
+    const res = new this.options.ReplyClass(this.options.highWaterMark);
     res._sent = true;
     this.queues.enqueue(cs, res);
     out.toConn(cs, res);

@@ -8,6 +8,7 @@ export { fp, fp as plugin } from './plugin-context';
 export type { AppOptions, ListenOptions, CloseOptions, PathParams, RouteHandler, RouteOptions, HookName, InjectOptions, InjectResponse, Plugin } from './app';
 export { Reply } from './reply';
 export type { CookieOptions } from './cookies';
+export type { UnsignResult, CookieSecret } from './cookie-signing';
 export type { Query } from './query';
 export { Request } from './request';
 export type { Logger, LoggerOptions, GenReqId } from './logger';

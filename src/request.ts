@@ -22,6 +22,7 @@ import {
   R_METHOD_LEN, R_METHOD_OFF, R_PARAM_COUNT, R_PARAMS, R_MINOR, R_PATH_LEN, R_PATH_OFF, R_TARGET_LEN, R_TARGET_OFF, F_KEEP_ALIVE,
 } from './layout';
 import { parseCookies } from './cookies';
+import { noSecret, type CookieSigner, type UnsignResult } from './cookie-signing';
 import { SalvoError } from './errors';
 import { parseJson, type PoisonPolicy } from './json-body';
 import { NullObject, parseQuery, percentDecode, type Query } from './query';
@@ -94,6 +95,8 @@ export class Request<P extends Params = Params, B = Buffer> {
   _abort: AbortController | undefined = undefined;
   /** @internal req.json()'s policy for __proto__ / constructor.prototype keys (per app). */
   declare _poison: PoisonPolicy;
+  /** @internal The app's cookieSecret keys (on its request class's prototype), null when not set. */
+  declare _signer: CookieSigner | null;
 
   /** @internal Row `base` of the batch in `rows`, viewing `slab`. */
   constructor(slab: Uint8Array, rows: Int32Array, base: number, hdrs: Int32Array, connId: number, env: RequestEnv | null) {
@@ -265,6 +268,16 @@ export class Request<P extends Params = Params, B = Buffer> {
     return (this._cookies ??= parseCookies(this.header('cookie')));
   }
 
+  /**
+   * Checks a signed cookie value (`req.unsignCookie(req.cookies.session)`) against
+   * every cookieSecret; `renew` when an older secret matched.  Without a
+   * cookieSecret: SALVO_ERR_NO_COOKIE_SECRET.
+   */
+  unsignCookie(value: string): UnsignResult {
+    if (this._signer === null) throw noSecret('req.unsignCookie()');
+    return this._signer.unsign(value);
+  }
+
   /** @internal The socket peer's address ('' once the connection has closed). */
   _peer(): string {
     if (this._ip === undefined) this._ip = this._env !== null ? this._env.ip(this._connId) : '';
@@ -410,3 +423,4 @@ export class Request<P extends Params = Params, B = Buffer> {
 
 Request.prototype._poison = { proto: 'error', ctor: 'error' };
 Request.prototype._trust = null;
+Request.prototype._signer = null;
