@@ -22,7 +22,8 @@ import { Request } from './request';
 import { DateCache } from './response';
 import { Router } from './router';
 import { Server } from './server';
-import { asList, compileSerializers, type RouteHandler, type RouteOptions } from './route';
+import { asList, type RouteHandler, type RouteOptions } from './route';
+import { compileSerializers, type SerializerCompiler } from './serialization';
 import { HOOK_NAMES, PluginContext, checkPrefix, joinPrefix, type HookName } from './plugin-context';
 import { compileValidation, type ValidatorCompiler, type Validators } from './validation';
 import { makeBodyPrelude } from './body-prelude';
@@ -247,7 +248,7 @@ export class App {
     const route: Route = {
       id: this.routes.length, method, path, handler: handler as Handler, paramNames,
       timeout: o.timeout === undefined ? -1 : timeoutMs(`timeout (for ${method} ${path})`, o.timeout, 0), timeoutTicks: 0,
-      serializers: compileSerializers(method, path, schema?.response),
+      serializers: compileSerializers(method, path, schema?.response, this._ctx.resolveSerializerCompiler()),
       hooks: null, errorHandler: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
     const own: Partial<Hooks> = {};
@@ -356,6 +357,18 @@ export class App {
     this.assertNotStarted('a validator compiler');
     if (typeof compiler !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'the validator compiler must be a function');
     this._ctx.validatorCompiler = compiler;
+    return this;
+  }
+
+  /**
+   * Compiles this instance's (and its plugins') `schema.response` serializers
+   * from now on: `({ schema, method, url, httpStatus }) => (data) => string`
+   * (default: fast-json-stringify).
+   */
+  setSerializerCompiler(compiler: SerializerCompiler): this {
+    this.assertNotStarted('a serializer compiler');
+    if (typeof compiler !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'the serializer compiler must be a function');
+    this._ctx.serializerCompiler = compiler;
     return this;
   }
 

@@ -9,6 +9,8 @@ export type { AppOptions, ListenOptions, CloseOptions, PathParams, RouteHandler,
 export { Reply } from './reply';
 export type { CookieOptions } from './cookies';
 export type { UnsignResult, CookieSecret } from './cookie-signing';
+export type { Serializer, SerializerCompiler } from './serialization';
+export type { Validator, ValidatorCompiler } from './validation';
 export type { Query } from './query';
 export { Request } from './request';
 export type { Logger, LoggerOptions, GenReqId } from './logger';
