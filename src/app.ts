@@ -23,6 +23,7 @@ import { DateCache } from './response';
 import { Router } from './router';
 import { Server } from './server';
 import { asList, type RouteHandler, type RouteOptions } from './route';
+import type { DefaultTypeProvider, RouteSchema, TypedHandler, TypeProvider } from './type-provider';
 import { compileSerializers, type SerializerCompiler } from './serialization';
 import { HOOK_NAMES, PluginContext, checkPrefix, joinPrefix, type HookName } from './plugin-context';
 import { compileValidation, type ValidatorCompiler, type Validators } from './validation';
@@ -55,7 +56,11 @@ interface RouteCtx {
   bodyLimit: number;
 }
 
-export class App {
+/**
+ * TP: the type provider that types routes from their schemas
+ * (src/type-provider.ts); set with withTypeProvider(), none by default.
+ */
+export class App<TP extends TypeProvider = DefaultTypeProvider> {
   private readonly routes: Route[] = [];
   private readonly router = new Router<Route>();
   private readonly opts: ResolvedOptions;
@@ -68,7 +73,7 @@ export class App {
   /** @internal This instance's encapsulation context (a plugin's instance has its own). */
   _ctx: PluginContext = new PluginContext(null, '');
   /** @internal The app itself (a plugin's instance is an object whose prototype chain leads to it). */
-  _root: App = this;
+  _root: App<any> = this;
   /** @internal Plugins registered on this instance, not loaded yet. */
   _loader: Loadable<App> = newLoader<App>((opts, skip) => this.childInstance(opts, skip));
   /** Decorated properties with a default value, restored on every reused request. */
@@ -113,48 +118,48 @@ export class App {
   }
 
   get<P extends string>(path: P, handler: RouteHandler<P>): this;
-  get<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  get<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   get(path: string, a: unknown, b?: unknown): this {
     return this.add('GET', path, a, b);
   }
   head<P extends string>(path: P, handler: RouteHandler<P>): this;
-  head<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  head<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   head(path: string, a: unknown, b?: unknown): this {
     return this.add('HEAD', path, a, b);
   }
   post<P extends string>(path: P, handler: RouteHandler<P>): this;
-  post<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  post<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   post(path: string, a: unknown, b?: unknown): this {
     return this.add('POST', path, a, b);
   }
   put<P extends string>(path: P, handler: RouteHandler<P>): this;
-  put<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  put<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   put(path: string, a: unknown, b?: unknown): this {
     return this.add('PUT', path, a, b);
   }
   patch<P extends string>(path: P, handler: RouteHandler<P>): this;
-  patch<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  patch<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   patch(path: string, a: unknown, b?: unknown): this {
     return this.add('PATCH', path, a, b);
   }
   delete<P extends string>(path: P, handler: RouteHandler<P>): this;
-  delete<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  delete<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   delete(path: string, a: unknown, b?: unknown): this {
     return this.add('DELETE', path, a, b);
   }
   options<P extends string>(path: P, handler: RouteHandler<P>): this;
-  options<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  options<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   options(path: string, a: unknown, b?: unknown): this {
     return this.add('OPTIONS', path, a, b);
   }
   /** Every method, including ones salvo has no name for. */
   all<P extends string>(path: P, handler: RouteHandler<P>): this;
-  all<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  all<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   all(path: string, a: unknown, b?: unknown): this {
     return this.add('*', path, a, b);
   }
 
-  route<P extends string>(def: RouteOptions & { method: string | string[]; url: P; handler: RouteHandler<P> }): this {
+  route<P extends string, const S extends RouteSchema = {}>(def: RouteOptions<S> & { method: string | string[]; url: P; handler: TypedHandler<TP, P, S> }): this {
     if (def === null || typeof def !== 'object') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'route() takes an object');
     const methods = Array.isArray(def.method) ? def.method : [def.method];
     const { method: _m, url: _u, handler, ...options } = def;
@@ -352,6 +357,17 @@ export class App {
     return s.unsign(value);
   }
 
+  /**
+   * The same app, typed with a type provider: routes added through the
+   * returned value get `req.body`, `req.query`, `req.params`, `req.headers`
+   * and their return type from their schemas (types only: nothing changes at
+   * run time).  `app.withTypeProvider<JsonSchemaToTsProvider>()` with the
+   * provider of `salvo/json-schema-to-ts`.
+   */
+  withTypeProvider<T extends TypeProvider>(): App<T> {
+    return this as unknown as App<T>;
+  }
+
   /** Compiles this instance's (and its plugins') request schemas from now on (default: ajv with fastify's options). */
   setValidatorCompiler(compiler: ValidatorCompiler): this {
     this.assertNotStarted('a validator compiler');
@@ -426,9 +442,9 @@ export class App {
   }
 
   /** The instance a plugin is given: its own context, everything else through the prototype chain. */
-  private childInstance(opts: Record<string, unknown>, skip: boolean): App {
+  private childInstance(opts: Record<string, unknown>, skip: boolean): App<any> {
     if (skip) return this;
-    const child = Object.create(this) as App;
+    const child = Object.create(this) as App<any>;
     child._ctx = new PluginContext(this._ctx, this._ctx.prefix + checkPrefix(opts.prefix));
     child._loader = newLoader<App>((o, s) => child.childInstance(o, s));
     return child;

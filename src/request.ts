@@ -39,7 +39,12 @@ const NO_PARAMS = Object.freeze({});
 
 export type Headers = Record<string, string | string[]>;
 
-export class Request<P extends Params = Params, B = Buffer> {
+/**
+ * P, B, Q, H: the types of params, body, query and headers.  Plain routes get
+ * the path's parameters, a Buffer, a Query and Headers; a route typed by a
+ * type provider (src/type-provider.ts) gets what its schemas say.
+ */
+export class Request<P = Params, B = Buffer, Q = Query, H = Headers> {
   /** @internal The batch's slab, until the request is ended or detached. */
   _slab: Uint8Array;
   /** @internal Its own bytes once detached (latin1: one char per byte), else null. */
@@ -206,13 +211,13 @@ export class Request<P extends Params = Params, B = Buffer> {
   }
 
   /** The query string as an object; a repeated key gives an array. */
-  get query(): Query {
+  get query(): Q {
     if (this._query === undefined) {
       const q = this._pathOff + this._pathLen + 1; // past '?'
       const end = this._targetOff + this._targetLen;
       this._query = q < end ? parseQuery(this._s(q, end, 'query')) : new NullObject();
     }
-    return this._query as Query;
+    return this._query as Q;
   }
 
   get httpVersion(): string {
@@ -228,7 +233,7 @@ export class Request<P extends Params = Params, B = Buffer> {
    * (set-cookie: an array).  A null-prototype object: a field named
    * `__proto__` or `constructor` is data.
    */
-  get headers(): Headers {
+  get headers(): H {
     if (this._headers === undefined) {
       const h: Headers = Object.create(null);
       const t = this._hdrs;
@@ -242,7 +247,7 @@ export class Request<P extends Params = Params, B = Buffer> {
       }
       this._headers = h;
     }
-    return this._headers;
+    return this._headers as H;
   }
 
   /** One header's value (its first occurrence), without building `headers`. */

@@ -9,6 +9,7 @@ import type { ErrorHook, Hook, SendHook } from './lifecycle';
 import type { Reply } from './reply';
 import type { Request } from './request';
 import type { Params } from './router';
+import type { RouteSchema } from './type-provider';
 
 /** Route parameters named in a path string: '/users/:id' gives { id: string }. */
 export type PathParams<P extends string> = string extends P
@@ -23,9 +24,10 @@ export type PathParams<P extends string> = string extends P
 
 export type RouteHandler<P extends string> = (req: Request<PathParams<P>>, res: Reply) => unknown;
 
-export interface RouteOptions {
+/** S: the route's schemas as written (a type provider reads them: src/type-provider.ts). */
+export interface RouteOptions<S extends RouteSchema = RouteSchema> {
   /** JSON Schemas; `response` maps a status code to the schema its JSON body is serialized with (fast-json-stringify, compiled once). */
-  schema?: { body?: object; querystring?: object; params?: object; headers?: object; response?: Record<number | string, object> };
+  schema?: S;
   /**
    * Largest body in bytes this route accepts: a longer one is answered 413
    * SALVO_ERR_BODY_TOO_LARGE before any preHandler hook or the handler runs.
