@@ -18,11 +18,14 @@ import {
   type AppOptions, type ListenOptions, type ResolvedOptions,
 } from './options';
 import { Reply } from './reply';
+import type { UnsignResult } from './cookie-signing';
 import { Request } from './request';
 import { DateCache } from './response';
 import { Router } from './router';
 import { Server } from './server';
-import { asList, compileSerializers, type RouteHandler, type RouteOptions } from './route';
+import { asList, type RouteHandler, type RouteOptions } from './route';
+import type { DefaultTypeProvider, RouteSchema, TypedHandler, TypeProvider } from './type-provider';
+import { compileSerializers, type SerializerCompiler } from './serialization';
 import { HOOK_NAMES, PluginContext, checkPrefix, joinPrefix, type HookName } from './plugin-context';
 import { compileValidation, type ValidatorCompiler, type Validators } from './validation';
 import { makeBodyPrelude } from './body-prelude';
@@ -54,7 +57,11 @@ interface RouteCtx {
   bodyLimit: number;
 }
 
-export class App {
+/**
+ * TP: the type provider that types routes from their schemas
+ * (src/type-provider.ts); set with withTypeProvider(), none by default.
+ */
+export class App<TP extends TypeProvider = DefaultTypeProvider> {
   private readonly routes: Route[] = [];
   private readonly router = new Router<Route>();
   private readonly opts: ResolvedOptions;
@@ -67,7 +74,7 @@ export class App {
   /** @internal This instance's encapsulation context (a plugin's instance has its own). */
   _ctx: PluginContext = new PluginContext(null, '');
   /** @internal The app itself (a plugin's instance is an object whose prototype chain leads to it). */
-  _root: App = this;
+  _root: App<any> = this;
   /** @internal Plugins registered on this instance, not loaded yet. */
   _loader: Loadable<App> = newLoader<App>((opts, skip) => this.childInstance(opts, skip));
   private started = false;
@@ -101,51 +108,58 @@ export class App {
       (this.RequestClass.prototype as Request)._trust = o.trustProxy;
       this.customRequests = true;
     }
+    if (o.cookieSecret !== null) {
+      // On prototypes, as _trust: no per-request field, and apps without a secret keep the plain classes.
+      (this.RequestClass.prototype as Request)._signer = o.cookieSecret;
+      this.customRequests = true;
+      this.ReplyClass.prototype._signer = o.cookieSecret;
+      this.customReplies = true;
+    }
   }
 
   get<P extends string>(path: P, handler: RouteHandler<P>): this;
-  get<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  get<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   get(path: string, a: unknown, b?: unknown): this {
     return this.add('GET', path, a, b);
   }
   head<P extends string>(path: P, handler: RouteHandler<P>): this;
-  head<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  head<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   head(path: string, a: unknown, b?: unknown): this {
     return this.add('HEAD', path, a, b);
   }
   post<P extends string>(path: P, handler: RouteHandler<P>): this;
-  post<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  post<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   post(path: string, a: unknown, b?: unknown): this {
     return this.add('POST', path, a, b);
   }
   put<P extends string>(path: P, handler: RouteHandler<P>): this;
-  put<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  put<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   put(path: string, a: unknown, b?: unknown): this {
     return this.add('PUT', path, a, b);
   }
   patch<P extends string>(path: P, handler: RouteHandler<P>): this;
-  patch<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  patch<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   patch(path: string, a: unknown, b?: unknown): this {
     return this.add('PATCH', path, a, b);
   }
   delete<P extends string>(path: P, handler: RouteHandler<P>): this;
-  delete<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  delete<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   delete(path: string, a: unknown, b?: unknown): this {
     return this.add('DELETE', path, a, b);
   }
   options<P extends string>(path: P, handler: RouteHandler<P>): this;
-  options<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  options<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   options(path: string, a: unknown, b?: unknown): this {
     return this.add('OPTIONS', path, a, b);
   }
   /** Every method, including ones salvo has no name for. */
   all<P extends string>(path: P, handler: RouteHandler<P>): this;
-  all<P extends string>(path: P, options: RouteOptions, handler: RouteHandler<P>): this;
+  all<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
   all(path: string, a: unknown, b?: unknown): this {
     return this.add('*', path, a, b);
   }
 
-  route<P extends string>(def: RouteOptions & { method: string | string[]; url: P; handler: RouteHandler<P> }): this {
+  route<P extends string, const S extends RouteSchema = {}>(def: RouteOptions<S> & { method: string | string[]; url: P; handler: TypedHandler<TP, P, S> }): this {
     if (def === null || typeof def !== 'object') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'route() takes an object');
     const methods = Array.isArray(def.method) ? def.method : [def.method];
     const { method: _m, url: _u, handler, ...options } = def;
@@ -223,7 +237,7 @@ export class App {
     return {
       RequestClass: (resolveClass(ctx, 'request') as RequestCtor | null) ?? (root.customRequests ? root.RequestClass : Request),
       decorate: defaultsSetter(ctx, 'request'),
-      ReplyClass: (resolveClass(ctx, 'reply') as ReplyCtor | null) ?? Reply,
+      ReplyClass: (resolveClass(ctx, 'reply') as ReplyCtor | null) ?? (root.customReplies ? root.ReplyClass : Reply),
       decorateReply: defaultsSetter(ctx, 'reply'),
     };
   }
@@ -250,7 +264,7 @@ export class App {
     const route: Route = {
       id: this.routes.length, method, path, handler: handler as Handler, paramNames,
       timeout: o.timeout === undefined ? -1 : timeoutMs(`timeout (for ${method} ${path})`, o.timeout, 0), timeoutTicks: 0,
-      serializers: compileSerializers(method, path, schema?.response),
+      serializers: compileSerializers(method, path, schema?.response, this._ctx.resolveSerializerCompiler()),
       hooks: null, body: null, errorHandler: null, RequestClass: Request, decorate: null, ReplyClass: Reply, decorateReply: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };
     const own: Partial<Hooks> = {};
@@ -344,11 +358,48 @@ export class App {
     return this;
   }
 
+  /** `value.signature` with the first cookieSecret (as res.signCookie; SALVO_ERR_NO_COOKIE_SECRET without one). */
+  signCookie(value: string): string {
+    const s = this._root.opts.cookieSecret;
+    if (s === null) throw new SalvoError('SALVO_ERR_NO_COOKIE_SECRET', 'app.signCookie()');
+    return s.sign(value);
+  }
+
+  /** Checks a signed value against every cookieSecret (as req.unsignCookie). */
+  unsignCookie(value: string): UnsignResult {
+    const s = this._root.opts.cookieSecret;
+    if (s === null) throw new SalvoError('SALVO_ERR_NO_COOKIE_SECRET', 'app.unsignCookie()');
+    return s.unsign(value);
+  }
+
+  /**
+   * The same app, typed with a type provider: routes added through the
+   * returned value get `req.body`, `req.query`, `req.params`, `req.headers`
+   * and their return type from their schemas (types only: nothing changes at
+   * run time).  `app.withTypeProvider<JsonSchemaToTsProvider>()` with the
+   * provider of `salvo/json-schema-to-ts`.
+   */
+  withTypeProvider<T extends TypeProvider>(): App<T> {
+    return this as unknown as App<T>;
+  }
+
   /** Compiles this instance's (and its plugins') request schemas from now on (default: ajv with fastify's options). */
   setValidatorCompiler(compiler: ValidatorCompiler): this {
     this.assertNotStarted('a validator compiler');
     if (typeof compiler !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'the validator compiler must be a function');
     this._ctx.validatorCompiler = compiler;
+    return this;
+  }
+
+  /**
+   * Compiles this instance's (and its plugins') `schema.response` serializers
+   * from now on: `({ schema, method, url, httpStatus }) => (data) => string`
+   * (default: fast-json-stringify).
+   */
+  setSerializerCompiler(compiler: SerializerCompiler): this {
+    this.assertNotStarted('a serializer compiler');
+    if (typeof compiler !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'the serializer compiler must be a function');
+    this._ctx.serializerCompiler = compiler;
     return this;
   }
 
@@ -406,9 +457,9 @@ export class App {
   }
 
   /** The instance a plugin is given: its own context, everything else through the prototype chain. */
-  private childInstance(opts: Record<string, unknown>, skip: boolean): App {
+  private childInstance(opts: Record<string, unknown>, skip: boolean): App<any> {
     if (skip) return this;
-    const child = Object.create(this) as App;
+    const child = Object.create(this) as App<any>;
     child._ctx = new PluginContext(this._ctx, this._ctx.prefix + checkPrefix(opts.prefix));
     child._loader = newLoader<App>((o, s) => child.childInstance(o, s));
     return child;

@@ -24,8 +24,8 @@ import type { Request } from './request';
 export type ParseAs = 'buffer' | 'string';
 /** `(req, body)` returning the value or a promise of it, or `(req, body, done)`. */
 export type ContentTypeParserFn =
-  | ((req: Request<any, any>, body: any) => unknown)
-  | ((req: Request<any, any>, body: any, done: (err: Error | null, value?: unknown) => void) => void);
+  | ((req: Request<any, any, any, any>, body: any) => unknown)
+  | ((req: Request<any, any, any, any>, body: any, done: (err: Error | null, value?: unknown) => void) => void);
 
 export interface ContentTypeParserOptions {
   /** What the parser is given: the body's bytes (default) or its UTF-8 text. */

@@ -15,6 +15,8 @@ export interface CookieOptions {
   secure?: boolean;
   httpOnly?: boolean;
   sameSite?: 'Strict' | 'Lax' | 'None';
+  /** Append `.` + HMAC-SHA256 of the value (src/cookie-signing.ts); needs the app's cookieSecret. res.cookie() only. */
+  signed?: boolean;
 }
 
 // cookie-av values: any CHAR except CTLs and ';' (RFC 6265 4.1.1): CHAR is US-ASCII.

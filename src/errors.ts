@@ -28,6 +28,7 @@ export const codes = {
   SALVO_ERR_NOT_SUPPORTED: def('SALVO_ERR_NOT_SUPPORTED', 'Not supported: %s'),
   SALVO_ERR_ADDON_LOAD: def('SALVO_ERR_ADDON_LOAD', 'salvo: the native addon cannot be loaded: %s'),
   SALVO_ERR_CONTENT_TYPE_PARSER_EXISTS: def('SALVO_ERR_CONTENT_TYPE_PARSER_EXISTS', 'A content-type parser for %s exists already (remove it first)'),
+  SALVO_ERR_NO_COOKIE_SECRET: def('SALVO_ERR_NO_COOKIE_SECRET', 'No cookieSecret is set in the App options: %s needs one'),
   SALVO_ERR_HOOK_REPLY: def('SALVO_ERR_HOOK_REPLY', 'onError hooks observe an error; they cannot answer (use setErrorHandler)'),
   // Answers to requests (sent).
   SALVO_ERR_NOT_FOUND: def('SALVO_ERR_NOT_FOUND', 'Route not found: %s', 404),

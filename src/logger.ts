@@ -43,7 +43,7 @@ export const NOOP_LOGGER: Logger = {
   },
 };
 
-export type GenReqId = (req: Request<any, any>) => string;
+export type GenReqId = (req: Request<any, any, any, any>) => string;
 
 export interface LoggerOptions {
   /** false (default): no logging; true: pino with its defaults; pino options; or a pino instance. */
@@ -63,7 +63,7 @@ export const LOGGER_KEYS = ['logger', 'genReqId', 'requestIdHeader', 'requestIdL
 /** What every request of an app shares: its id source and its logger (src/request.ts reads it). */
 export interface RequestEnv {
   ip(connId: number): string;
-  newId(req: Request<any, any>): string;
+  newId(req: Request<any, any, any, any>): string;
   /** The root logger (NOOP_LOGGER when logging is off). */
   log: Logger;
   label: string;
@@ -138,11 +138,11 @@ function makePino(opts: Record<string, unknown>): Logger {
 }
 
 /** The id source of one app: the trusted header, else genReqId, else the app's counter. */
-export function idSource(r: ResolvedLogging): (req: Request<any, any>) => string {
+export function idSource(r: ResolvedLogging): (req: Request<any, any, any, any>) => string {
   let next = 0;
   const gen = r.genReqId ?? (() => 'req-' + String((next = (next + 1) % 0x7fffffff)));
   const header = r.requestIdHeader;
-  const own = (req: Request<any, any>): string => {
+  const own = (req: Request<any, any, any, any>): string => {
     const id = gen(req);
     if (typeof id !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'genReqId must return a string');
     return id;

@@ -9,6 +9,7 @@ import { POISON_ACTIONS, type PoisonAction } from './json-body';
 import { MAX_HEADER_ENTRIES } from './layout';
 import { compileTrustProxy, type CompiledTrust, type ProxyHeader, type TrustProxy } from './trust-proxy';
 import { LOGGER_KEYS, type LoggerOptions } from './logger';
+import { resolveCookieSecret, type CookieSecret, type CookieSigner } from './cookie-signing';
 
 export interface AppOptions extends LoggerOptions {
   /** Put error messages and stack traces in 5xx bodies (never in production). Default false. */
@@ -47,12 +48,20 @@ export interface AppOptions extends LoggerOptions {
   trustProxy?: TrustProxy;
   /** The header family trusted proxies write: 'x-forwarded' (X-Forwarded-For/-Proto/-Host, the default) or 'forwarded' (RFC 7239). */
   proxyHeader?: ProxyHeader;
+  /**
+   * Signs cookies (`res.cookie(name, value, { signed: true })`, `req.unsignCookie()`),
+   * src/cookie-signing.ts: a secret of at least 16 bytes, or a list of them (the first
+   * signs, all verify: key rotation).
+   */
+  cookieSecret?: CookieSecret | CookieSecret[];
 }
 
 /** The options resolved here (trustProxy compiled); the logging ones are resolved by src/logger.ts. */
-export type ResolvedOptions = Omit<Required<Omit<AppOptions, keyof LoggerOptions>>, 'trustProxy' | 'proxyHeader'> & {
+export type ResolvedOptions = Omit<Required<Omit<AppOptions, keyof LoggerOptions>>, 'trustProxy' | 'proxyHeader' | 'cookieSecret'> & {
   /** Compiled once here; null when off. */
   trustProxy: CompiledTrust | null;
+  /** The cookieSecret keys, imported once; null when not set. */
+  cookieSecret: CookieSigner | null;
 };
 
 const INT_OPTIONS: Record<string, number> = {
@@ -68,7 +77,7 @@ const INT_OPTIONS: Record<string, number> = {
   bodyTimeout: 30_000,
   keepAliveTimeout: 5_000,
 };
-const OTHER_OPTIONS = ['debug', 'onProtoPoisoning', 'onConstructorPoisoning', 'trustProxy', 'proxyHeader', ...LOGGER_KEYS];
+const OTHER_OPTIONS = ['debug', 'onProtoPoisoning', 'onConstructorPoisoning', 'trustProxy', 'proxyHeader', 'cookieSecret', ...LOGGER_KEYS];
 /** Options where 0 means "no limit". */
 const ZERO_OFF = ['requestTimeout'];
 
@@ -116,6 +125,7 @@ export function resolveAppOptions(options: unknown): ResolvedOptions {
     onProtoPoisoning: poison('onProtoPoisoning', o.onProtoPoisoning),
     onConstructorPoisoning: poison('onConstructorPoisoning', o.onConstructorPoisoning),
     trustProxy: compileTrustProxy(o.trustProxy, o.proxyHeader),
+    cookieSecret: resolveCookieSecret(o.cookieSecret),
   };
   for (const [k, def] of Object.entries(INT_OPTIONS)) r[k] = ZERO_OFF.includes(k) ? timeoutMs(k, o[k], def) : positiveInt(k, o[k], def);
   // The addon's header table holds MAX_HEADER_ENTRIES fields per batch: one request must fit.

@@ -17,6 +17,7 @@ import { SalvoError } from './errors';
 import { newSlots } from './decorators';
 import type { ErrorHandler, Hook, Hooks } from './lifecycle';
 import { defaultValidatorCompiler, type ValidatorCompiler } from './validation';
+import { defaultSerializerCompiler, type SerializerCompiler } from './serialization';
 
 export const SKIP_OVERRIDE = Symbol.for('skip-override');
 
@@ -33,6 +34,7 @@ export class PluginContext {
   validatorCompiler: ValidatorCompiler | null = null;
   /** Request and reply decorators of this context: its classes and primitive defaults (src/decorators.ts). */
   readonly decorators = newSlots();
+  serializerCompiler: SerializerCompiler | null = null;
   /** Content-type parsers of this context: a copy of the parent's, made when the plugin loads (fastify clones it then). */
   readonly parsers: ContentTypeParsers;
   constructor(
@@ -62,6 +64,12 @@ export class PluginContext {
   resolveValidatorCompiler(): ValidatorCompiler {
     for (let c: PluginContext | null = this; c !== null; c = c.parent) if (c.validatorCompiler !== null) return c.validatorCompiler;
     return defaultValidatorCompiler;
+  }
+
+  /** The nearest serializer compiler up the chain, else fast-json-stringify. */
+  resolveSerializerCompiler(): SerializerCompiler {
+    for (let c: PluginContext | null = this; c !== null; c = c.parent) if (c.serializerCompiler !== null) return c.serializerCompiler;
+    return defaultSerializerCompiler;
   }
 
   /** The nearest error handler up the chain (null: the default JSON error). */

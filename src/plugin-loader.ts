@@ -9,9 +9,13 @@
 import { SalvoError } from './errors';
 import { SKIP_OVERRIDE } from './plugin-context';
 
-export type Plugin<I, O = Record<string, unknown>> =
-  | ((instance: I, opts: O) => unknown)
-  | ((instance: I, opts: O, done: (err?: Error) => void) => void);
+/**
+ * `(instance, opts)` returning a promise or not, or `(instance, opts, done)`
+ * (told apart at run time by the function's length).  One signature, not a
+ * union of the two: TypeScript types the parameters of an inline plugin only
+ * from a single signature (a plugin with fewer parameters still fits).
+ */
+export type Plugin<I, O = Record<string, unknown>> = (instance: I, opts: O, done: (err?: Error) => void) => unknown;
 
 /** An ES module whose default export is a plugin (`await import('./plugin.js')`). */
 export interface PluginModule<I, O = Record<string, unknown>> {

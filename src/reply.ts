@@ -13,6 +13,7 @@
  * async answer allocates no slot or pending object of its own.
  */
 import { serializeCookie, type CookieOptions } from './cookies';
+import { noSecret, type CookieSigner } from './cookie-signing';
 import { SalvoError } from './errors';
 import { checkHeaderName, checkHeaderValue } from './headers';
 import type { ConnState } from './conn-queue';
@@ -108,6 +109,9 @@ export class Reply {
   _length = -1;
   /** @internal Bytes of a known-length body still to send. */
   _left = 0;
+
+  /** @internal The app's cookieSecret keys (on its reply class's prototype), null when not set. */
+  declare _signer: CookieSigner | null;
 
   /** @param _hwm the connection high-water mark (AppOptions.highWaterMark) */
   constructor(private readonly _hwm = 1024 * 1024) {}
@@ -254,9 +258,21 @@ export class Reply {
     return this.header('Content-Type', mime);
   }
 
+  /** `{ signed: true }` signs the value with the app's first cookieSecret (src/cookie-signing.ts). */
   cookie(name: string, value: string, options?: CookieOptions): this {
     if (!this._assertHeadOpen()) return this;
+    if (options?.signed === true) {
+      const { signed: _s, ...rest } = options;
+      return this.header('Set-Cookie', serializeCookie(name, this.signCookie(value), rest));
+    }
+    if (options?.signed !== undefined && options.signed !== false) throw new SalvoError('SALVO_ERR_INVALID_ARG', 'signed must be a boolean');
     return this.header('Set-Cookie', serializeCookie(name, value, options));
+  }
+
+  /** `value.signature` with the app's first cookieSecret (SALVO_ERR_NO_COOKIE_SECRET without one). */
+  signCookie(value: string): string {
+    if (this._signer === null) throw noSecret('signing a cookie');
+    return this._signer.sign(value);
   }
 
   clearCookie(name: string, options: Pick<CookieOptions, 'path' | 'domain'> = {}): this {
@@ -448,3 +464,5 @@ function renderLines(name: string, values: readonly string[]): string {
   for (const v of values) s += name + ': ' + v + '\r\n';
   return s;
 }
+
+Reply.prototype._signer = null;

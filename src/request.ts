@@ -22,6 +22,7 @@ import {
   R_METHOD_LEN, R_METHOD_OFF, R_PARAM_COUNT, R_PARAMS, R_MINOR, R_PATH_LEN, R_PATH_OFF, R_TARGET_LEN, R_TARGET_OFF, F_KEEP_ALIVE,
 } from './layout';
 import { parseCookies } from './cookies';
+import { noSecret, type CookieSigner, type UnsignResult } from './cookie-signing';
 import { SalvoError } from './errors';
 import { parseJson, type PoisonPolicy } from './json-body';
 import { NullObject, parseQuery, percentDecode, type Query } from './query';
@@ -38,7 +39,12 @@ const NO_PARAMS = Object.freeze({});
 
 export type Headers = Record<string, string | string[]>;
 
-export class Request<P extends Params = Params, B = Buffer> {
+/**
+ * P, B, Q, H: the types of params, body, query and headers.  Plain routes get
+ * the path's parameters, a Buffer, a Query and Headers; a route typed by a
+ * type provider (src/type-provider.ts) gets what its schemas say.
+ */
+export class Request<P = Params, B = Buffer, Q = Query, H = Headers> {
   /** @internal The batch's slab, until the request is ended or detached. */
   _slab: Uint8Array;
   /** @internal Its own bytes once detached (latin1: one char per byte), else null. */
@@ -94,6 +100,8 @@ export class Request<P extends Params = Params, B = Buffer> {
   _abort: AbortController | undefined = undefined;
   /** @internal req.json()'s policy for __proto__ / constructor.prototype keys (per app). */
   declare _poison: PoisonPolicy;
+  /** @internal The app's cookieSecret keys (on its request class's prototype), null when not set. */
+  declare _signer: CookieSigner | null;
 
   /** @internal Row `base` of the batch in `rows`, viewing `slab`. */
   constructor(slab: Uint8Array, rows: Int32Array, base: number, hdrs: Int32Array, connId: number, env: RequestEnv | null) {
@@ -203,13 +211,13 @@ export class Request<P extends Params = Params, B = Buffer> {
   }
 
   /** The query string as an object; a repeated key gives an array. */
-  get query(): Query {
+  get query(): Q {
     if (this._query === undefined) {
       const q = this._pathOff + this._pathLen + 1; // past '?'
       const end = this._targetOff + this._targetLen;
       this._query = q < end ? parseQuery(this._s(q, end, 'query')) : new NullObject();
     }
-    return this._query as Query;
+    return this._query as Q;
   }
 
   get httpVersion(): string {
@@ -225,7 +233,7 @@ export class Request<P extends Params = Params, B = Buffer> {
    * (set-cookie: an array).  A null-prototype object: a field named
    * `__proto__` or `constructor` is data.
    */
-  get headers(): Headers {
+  get headers(): H {
     if (this._headers === undefined) {
       const h: Headers = Object.create(null);
       const t = this._hdrs;
@@ -239,7 +247,7 @@ export class Request<P extends Params = Params, B = Buffer> {
       }
       this._headers = h;
     }
-    return this._headers;
+    return this._headers as H;
   }
 
   /** One header's value (its first occurrence), without building `headers`. */
@@ -278,6 +286,16 @@ export class Request<P extends Params = Params, B = Buffer> {
   /** Cookies from the Cookie header (RFC 6265 5.4). */
   get cookies(): Record<string, string> {
     return (this._cookies ??= parseCookies(this.header('cookie')));
+  }
+
+  /**
+   * Checks a signed cookie value (`req.unsignCookie(req.cookies.session)`) against
+   * every cookieSecret; `renew` when an older secret matched.  Without a
+   * cookieSecret: SALVO_ERR_NO_COOKIE_SECRET.
+   */
+  unsignCookie(value: string): UnsignResult {
+    if (this._signer === null) throw noSecret('req.unsignCookie()');
+    return this._signer.unsign(value);
   }
 
   /** @internal The socket peer's address ('' once the connection has closed). */
@@ -424,3 +442,4 @@ export class Request<P extends Params = Params, B = Buffer> {
 
 Request.prototype._poison = { proto: 'error', ctor: 'error' };
 Request.prototype._trust = null;
+Request.prototype._signer = null;

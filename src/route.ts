@@ -2,14 +2,14 @@
  * @module route
  * What a route is declared with: its handler's types (path parameters from
  * the path string), its options, and what is compiled from them once at
- * registration (hook lists, response serializers).
+ * registration (hook lists; response serializers: src/serialization.ts).
  */
-import fastJson from 'fast-json-stringify';
 import { SalvoError } from './errors';
-import type { ErrorHook, Hook, Route, SendHook } from './lifecycle';
+import type { ErrorHook, Hook, SendHook } from './lifecycle';
 import type { Reply } from './reply';
 import type { Request } from './request';
 import type { Params } from './router';
+import type { RouteSchema } from './type-provider';
 
 /** Route parameters named in a path string: '/users/:id' gives { id: string }. */
 export type PathParams<P extends string> = string extends P
@@ -24,9 +24,10 @@ export type PathParams<P extends string> = string extends P
 
 export type RouteHandler<P extends string> = (req: Request<PathParams<P>>, res: Reply) => unknown;
 
-export interface RouteOptions {
+/** S: the route's schemas as written (a type provider reads them: src/type-provider.ts). */
+export interface RouteOptions<S extends RouteSchema = RouteSchema> {
   /** JSON Schemas; `response` maps a status code to the schema its JSON body is serialized with (fast-json-stringify, compiled once). */
-  schema?: { body?: object; querystring?: object; params?: object; headers?: object; response?: Record<number | string, object> };
+  schema?: S;
   /**
    * Largest body in bytes this route accepts: a longer one is answered 413
    * SALVO_ERR_BODY_TOO_LARGE before any preHandler hook or the handler runs.
@@ -48,25 +49,4 @@ export function asList<T>(name: string, v: T | T[] | undefined): T[] {
   const list = v === undefined ? [] : Array.isArray(v) ? v : [v];
   for (const f of list) if (typeof f !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', `${name} hook must be a function`);
   return list;
-}
-
-/** Compiles one serializer per declared status at registration, never per request. */
-export function compileSerializers(method: string, path: string, response: unknown): Route['serializers'] {
-  if (response === undefined) return null;
-  if (response === null || typeof response !== 'object') {
-    throw new SalvoError('SALVO_ERR_INVALID_ARG', `schema.response for ${method} ${path} must be an object`);
-  }
-  const out: Record<number, (v: unknown) => string> = {};
-  for (const [code, schema] of Object.entries(response)) {
-    const status = Number(code);
-    if (!Number.isInteger(status) || status < 100 || status > 599) {
-      throw new SalvoError('SALVO_ERR_INVALID_ARG', `schema.response key must be a status code, got ${code}`);
-    }
-    try {
-      out[status] = fastJson(schema as Parameters<typeof fastJson>[0]) as (v: unknown) => string;
-    } catch (err) {
-      throw new SalvoError('SALVO_ERR_INVALID_ARG', `schema.response[${code}] for ${method} ${path}: ${(err as Error).message}`, { cause: err });
-    }
-  }
-  return out;
 }
