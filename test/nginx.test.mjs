@@ -143,8 +143,14 @@ t.test('nginx in front of salvo', { skip, timeout: 30_000 }, async (t) => {
     t.same(JSON.parse(r.body.toString()), {
       ip: '127.0.0.2', ips: ['127.0.0.1', '127.0.0.2'], protocol: 'http', host: 'app.example:8080', xff: '6.6.6.6, 127.0.0.2'
     })
-    const access = nginx.log('access.log')
-    t.match(access, /^127\.0\.0\.2 - - .*"GET \/who HTTP\/1\.1" 200 /m, 'nginx logged the same client')
+    // nginx writes the access line after the answer has left: wait for it (bounded).
+    const line = /^127\.0\.0\.2 - - .*"GET \/who HTTP\/1\.1" 200 /m
+    let access = nginx.log('access.log')
+    for (let i = 0; i < 40 && !line.test(access); i++) {
+      await delay(50)
+      access = nginx.log('access.log')
+    }
+    t.match(access, line, 'nginx logged the same client')
   })
 
   t.test('keepAliveTimeout vs nginx upstream keepalive: requests across salvo\'s idle close, no 502', async (t) => {
