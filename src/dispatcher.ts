@@ -14,7 +14,7 @@
  */
 import type { NativeServer } from './native';
 import {
-  CTL_CLOSE, CTL_ERROR, CTL_OUT_LEN, CTL_PAUSE, CTL_PENDING, CTL_QUEUED, F_KEEP_ALIVE, ROW_STRIDE, R_FLAGS,
+  CTL_CLOSE, CTL_ERROR, CTL_OUT_LEN, CTL_PAUSE, CTL_PENDING, CTL_QUEUED, F_KEEP_ALIVE, ROW_STRIDE, R_FLAGS, R_ROUTE,
 } from './layout';
 import { ConnQueues, PAUSE_DEFER, PAUSE_PENDING, type ConnState } from './conn-queue';
 import { SalvoError } from './errors';
@@ -83,7 +83,7 @@ export class Dispatcher {
 
   constructor(
     private readonly native: NativeServer,
-    routes: Route[],
+    private readonly routes: Route[],
     router: Router<Route>,
     date: DateCache,
     private readonly options: DispatcherOptions,
@@ -195,8 +195,16 @@ export class Dispatcher {
   private row(connId: number, slab: Uint8Array, base: number): number {
     const rows = this.rows;
     const o = this.options;
-    const route = this.rowRouter.route(slab, base);
-    const req = this.newRequest(route, connId, slab, base);
+    // The addon matched most rows: those are routed and made here, without calls (V8 inlines
+    // at most ~920 bytecodes into one function: a newRequest call inlined into row left no
+    // room for the request's constructor; this order costs 2,752 instructions a request on
+    // the hello against 2,943, callgrind).
+    const rid = rows[base + R_ROUTE];
+    const route = rid >= 0 ? this.routes[rid] : this.rowRouter.route(slab, base);
+    const req = new route.RequestClass(slab, rows, base, this.hdrs, connId, o.env);
+    if (route.decorate !== null) route.decorate(req);
+    if (rid >= 0) req._paramNames = route.paramNames;
+    else this.rowRouter.apply(req, route, base);
     const res = new route.ReplyClass(o.highWaterMark);
     if (route.decorateReply !== null) route.decorateReply(res);
     const keep = (rows[base + R_FLAGS] & F_KEEP_ALIVE) !== 0;
@@ -257,7 +265,8 @@ export class Dispatcher {
   private newRequest(route: Route, connId: number, slab: Uint8Array, base: number): Request {
     const req = new route.RequestClass(slab, this.rows, base, this.hdrs, connId, this.options.env);
     if (route.decorate !== null) route.decorate(req);
-    this.rowRouter.apply(req, route, base);
+    if (this.rows[base + R_ROUTE] >= 0) req._paramNames = route.paramNames;
+    else this.rowRouter.apply(req, route, base);
     return req;
   }
 
