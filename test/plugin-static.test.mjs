@@ -258,7 +258,10 @@ t.test('serveStatic: a 20 MiB file streamed, hash checked, memory bounded', asyn
   const buffers = during.arrayBuffers - before.arrayBuffers
   const rss = during.rss - before.rss
   t.ok(buffers < size / 2, `buffers grew ${(buffers / 1048576).toFixed(1)} MiB while the client stalled (file: 20 MiB, highWaterMark 1 MiB + kernel buffers)`)
-  t.ok(rss < size / 2, `RSS grew ${(rss / 1048576).toFixed(1)} MiB while the client stalled`)
+  // RSS is the coarser figure: under the ASan addon the allocator's quarantine keeps freed
+  // chunks resident (10.1 MiB measured in CI), so its bound is the file's size: holding the
+  // whole file (what the test guards against) grows RSS past it (37 MiB measured).
+  t.ok(rss < size, `RSS grew ${(rss / 1048576).toFixed(1)} MiB while the client stalled (under the file's 20 MiB)`)
   let head = Buffer.alloc(0)
   let body = 0
   const h = crypto.createHash('sha256')
