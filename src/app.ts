@@ -4,17 +4,14 @@
  * registration and listen time (routes compiled, static ones handed to the
  * addon), not per request.
  */
-import dns from 'node:dns';
-import net from 'node:net';
-import { Dispatcher } from './dispatcher';
+import { bind, createEngine, injectBytes, listenTarget, notFoundFor, type Engine } from './app-engine';
 import { SalvoError } from './errors';
 import { injectRequest, parseInjected, type InjectOptions, type InjectResponse } from './inject';
-import { MAX_ROUTE_PARAMS, METHOD_ID } from './layout';
+import { MAX_ROUTE_PARAMS } from './layout';
 import type { ErrorHandler, ErrorHook, Handler, Hook, Hooks, ReplyCtor, RequestCtor, Route, SendHook } from './lifecycle';
 import { addDecorator, defaultsSetter, resolveClass } from './decorators';
-import { binding, type NativeServer, type NativeServerOptions } from './native';
 import {
-  LISTEN_KEYS, ROUTE_KEYS, checkKeys, checkSchema, objectArg, positiveInt, resolveAppOptions, timeoutMs,
+  ROUTE_KEYS, checkKeys, checkSchema, objectArg, positiveInt, resolveAppOptions, timeoutMs,
   type AppOptions, type ListenOptions, type ResolvedOptions,
 } from './options';
 import { Reply } from './reply';
@@ -30,7 +27,7 @@ import { HOOK_NAMES, PluginContext, checkPrefix, joinPrefix, type HookName } fro
 import { compileValidation, type ValidatorCompiler, type Validators } from './validation';
 import { makeBodyPrelude } from './body-prelude';
 import type { ContentTypeParserFn, ContentTypeParserOptions } from './content-type-parser';
-import { errorLogger, idSource, requestLoggingHooks, resolveLogging, type Logger, type RequestEnv, type ResolvedLogging } from './logger';
+import { idSource, requestLoggingHooks, resolveLogging, type Logger, type ResolvedLogging } from './logger';
 import { enqueueAfter, enqueuePlugin, load, newLoader, pluginFunction, type Loadable, type Plugin, type PluginModule } from './plugin-loader';
 
 export type { AppOptions, ListenOptions } from './options';
@@ -40,14 +37,6 @@ export { Server, type CloseOptions } from './server';
 export type { PathParams, RouteHandler, RouteOptions } from './route';
 export type { HookName } from './plugin-context';
 export type { Plugin } from './plugin-loader';
-
-interface Engine {
-  native: NativeServer;
-  dispatcher: Dispatcher;
-  closed: Promise<void>;
-  /** inject: bytes written to each virtual connection, and who waits for them. */
-  injected: Map<number, { chunks: Buffer[]; done: (b: Buffer) => void }>;
-}
 
 /** What a route was declared with that is resolved at start. */
 interface RouteCtx {
@@ -465,22 +454,6 @@ export class App<TP extends TypeProvider = DefaultTypeProvider> {
     return child;
   }
 
-  /** The not-found handler: the one of the longest matching plugin prefix, else the app's. */
-  private notFoundFor(): Handler | null {
-    const root = this._root;
-    const own = root.notFoundHandler;
-    if (root.prefixNotFound.length === 0) return own;
-    const list = [...root.prefixNotFound].sort((a, b) => b[0].length - a[0].length);
-    const fallback = own ?? ((req: Request) => {
-      throw new SalvoError('SALVO_ERR_NOT_FOUND', `${req.method} ${req.path}`);
-    });
-    return (req, res) => {
-      const p = req.path;
-      for (const [prefix, h] of list) if (p === prefix || p.startsWith(prefix + '/')) return h(req, res);
-      return fallback(req, res);
-    };
-  }
-
   /** The synthetic routes that answer 404 and 405. */
   private fallbackRoute(id: number, path: string, handler: Handler): Route {
     // 404 and 405 are the app's: its hooks and its decorators, never a plugin's.
@@ -494,65 +467,14 @@ export class App<TP extends TypeProvider = DefaultTypeProvider> {
 
   private engine(closedHook: () => void): Engine {
     this.start();
-    const o = this.opts;
-    const nativeOptions: NativeServerOptions = {
-      maxHeaderBytes: o.maxHeaderBytes, maxHeaders: o.maxHeaders, maxBody: o.maxBodySize,
-      maxUrl: o.maxUrlLength, highWater: o.highWaterMark, sendTimeout: o.sendTimeout, outSize: 4 * 1024 * 1024,
-      headersTimeout: o.headersTimeout, bodyTimeout: o.bodyTimeout, keepAliveTimeout: o.keepAliveTimeout,
-    };
-    let dispatcher: Dispatcher | undefined;
-    const injected: Engine['injected'] = new Map();
-    let resolveClosed!: () => void;
-    const closed = new Promise<void>((r) => (resolveClosed = r));
-    const native: NativeServer = new binding.Server(
-      {
-        dispatch: (id, n, slab) => dispatcher!.dispatch(id, n, slab),
-        onClose: (id) => {
-          dispatcher!.onClose(id);
-          const inj = injected.get(id);
-          if (inj !== undefined) {
-            injected.delete(id);
-            inj.done(Buffer.concat(inj.chunks));
-          }
-        },
-        onDrain: (id) => dispatcher!.onDrain(id),
-        onPeerEnd: (id) => dispatcher!.onPeerEnd(id),
-        detachPending: (end: boolean) => dispatcher!.detachPending(end),
-        onVirtualWrite: (id, bytes) => injected.get(id)?.chunks.push(Buffer.from(bytes)),
-        onClosed: () => {
-          dispatcher!.stop();
-          closedHook();
-          resolveClosed();
-        },
-      },
-      nativeOptions,
-    );
-    const lg = this._root.logging;
-    const env: RequestEnv = {
-      ip: (connId: number) => native.remoteAddress(connId),
-      newId: this._root.newId,
-      log: lg.log,
-      label: lg.label,
-    };
-    const notFound = this.notFoundFor() ?? ((req: Request) => {
-      throw new SalvoError('SALVO_ERR_NOT_FOUND', `${req.method} ${req.path}`);
-    });
-    dispatcher = new Dispatcher(native, this.routes, this.router, this.date, {
-      debug: o.debug,
-      highWaterMark: o.highWaterMark,
-      maxPending: o.maxPendingResponses,
-      requestTimeout: o.requestTimeout,
-      countBytes: lg.requestLogging,
-      logError: lg.on ? errorLogger() : null,
-      notFound: this.fallbackRoute(-1, '*', notFound),
-      methodNotAllowed: this.fallbackRoute(-2, '*', (req) => {
-        throw new SalvoError('SALVO_ERR_METHOD_NOT_ALLOWED', `${req.method} ${req.path}`);
-      }),
-      errorHandler: this._root._ctx.errorHandler,
-      env,
-    });
-    this.registerRoutes(native);
-    return { native, dispatcher, closed, injected };
+    const root = this._root;
+    return createEngine({
+      opts: this.opts, routes: this.routes, router: this.router, date: this.date,
+      logging: root.logging, newId: root.newId,
+      notFound: notFoundFor(root.notFoundHandler, root.prefixNotFound),
+      fallbackRoute: (id, path, handler) => this.fallbackRoute(id, path, handler),
+      errorHandler: root._ctx.errorHandler,
+    }, closedHook);
   }
 
   /**
@@ -573,33 +495,12 @@ export class App<TP extends TypeProvider = DefaultTypeProvider> {
   }
 
   private async listenAsync(options: ListenOptions): Promise<Server> {
-    const lo = objectArg('listen() options', options) as ListenOptions;
-    checkKeys('listen()', lo, LISTEN_KEYS);
-    const port = lo.port ?? 0;
-    if (typeof port !== 'number' || !Number.isInteger(port) || port < 0 || port > 65535) {
-      throw new SalvoError('SALVO_ERR_INVALID_ARG', `port must be an integer 0-65535, got ${String(port)}`);
-    }
-    let host = lo.host ?? '127.0.0.1';
-    if (typeof host !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'host must be a string');
-    if (!net.isIP(host)) {
-      try {
-        host = (await dns.promises.lookup(host)).address;
-      } catch (err) {
-        throw new SalvoError('SALVO_ERR_LISTEN', `${host}:${port} (${(err as { code?: string }).code})`, { cause: err });
-      }
-    }
-    const backlog = positiveInt('backlog', lo.backlog, 511);
-    if (lo.reusePort !== undefined && typeof lo.reusePort !== 'boolean') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'reusePort must be a boolean');
+    const target = await listenTarget(options);
     await this.ready();
-    const { native, closed } = this.engine(() => {});
-    let bound: number;
-    try {
-      bound = native.listen(host, port, backlog, lo.reusePort === true);
-    } catch (err) {
-      throw new SalvoError('SALVO_ERR_LISTEN', `${host}:${port} (${(err as { code?: string }).code})`, { cause: err });
-    }
+    const eng = this.engine(() => {});
+    const bound = bind(eng, target);
     this.date.start();
-    return new Server(native, host, bound, closed, this.date);
+    return new Server(eng.native, target.host, bound, eng.closed, this.date);
   }
 
   /**
@@ -614,24 +515,7 @@ export class App<TP extends TypeProvider = DefaultTypeProvider> {
       root.injector ??= root.engine(() => {});
       this.date.start(); // an unref'd 1 s timer: the Date header stays current
     }
-    const eng = root.injector;
-    const raw = await new Promise<Buffer>((resolve) => {
-      const id = eng.native.inject(bytes);
-      eng.injected.set(id, { chunks: [], done: resolve });
-      // Never inside another batch of this engine (inject from a handler).
-      setImmediate(() => eng.native.injectRun(id));
-    });
+    const raw = await injectBytes(root.injector, bytes);
     return parseInjected(raw);
-  }
-
-  /**
-   * Routes are compiled into the addon's table and matched while it parses;
-   * methods it has no id for (custom ones) stay with the JS router.
-   */
-  private registerRoutes(native: NativeServer): void {
-    for (const r of this.routes) {
-      const id = r.method === '*' ? -1 : METHOD_ID[r.method];
-      if (id !== undefined) native.addRoute(id, r.path, r.id);
-    }
   }
 }
