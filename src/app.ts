@@ -4,14 +4,14 @@
  * registration and listen time (routes compiled, static ones handed to the
  * addon), not per request.
  */
+import { declareRoute, type RouteCtx } from './route-declaration';
 import { bind, createEngine, injectBytes, listenTarget, notFoundFor, type Engine } from './app-engine';
 import { SalvoError } from './errors';
 import { injectRequest, parseInjected, type InjectOptions, type InjectResponse } from './inject';
-import { MAX_ROUTE_PARAMS } from './layout';
 import type { ErrorHandler, ErrorHook, Handler, Hook, Hooks, ReplyCtor, RequestCtor, Route, SendHook } from './lifecycle';
 import { addDecorator, defaultsSetter, resolveClass } from './decorators';
 import {
-  ROUTE_KEYS, checkKeys, checkSchema, objectArg, positiveInt, resolveAppOptions, timeoutMs,
+  ROUTE_KEYS, checkKeys, objectArg, resolveAppOptions,
   type AppOptions, type ListenOptions, type ResolvedOptions,
 } from './options';
 import { Reply } from './reply';
@@ -20,11 +20,11 @@ import { Request } from './request';
 import { DateCache } from './response';
 import { Router } from './router';
 import { Server } from './server';
-import { asList, type RouteHandler, type RouteOptions } from './route';
+import type { RouteHandler, RouteOptions } from './route';
 import type { DefaultTypeProvider, RouteSchema, TypedHandler, TypeProvider } from './type-provider';
-import { compileSerializers, type SerializerCompiler } from './serialization';
-import { HOOK_NAMES, PluginContext, checkPrefix, joinPrefix, type HookName } from './plugin-context';
-import { compileValidation, type ValidatorCompiler, type Validators } from './validation';
+import type { SerializerCompiler } from './serialization';
+import { HOOK_NAMES, PluginContext, checkPrefix, type HookName } from './plugin-context';
+import type { ValidatorCompiler } from './validation';
 import { makeBodyPrelude } from './body-prelude';
 import type { ContentTypeParserFn, ContentTypeParserOptions } from './content-type-parser';
 import { idSource, requestLoggingHooks, resolveLogging, type Logger, type ResolvedLogging } from './logger';
@@ -37,14 +37,6 @@ export { Server, type CloseOptions } from './server';
 export type { PathParams, RouteHandler, RouteOptions } from './route';
 export type { HookName } from './plugin-context';
 export type { Plugin } from './plugin-loader';
-
-/** What a route was declared with that is resolved at start. */
-interface RouteCtx {
-  own: Partial<Hooks>;
-  ctx: PluginContext;
-  validators: Validators | null;
-  bodyLimit: number;
-}
 
 /**
  * TP: the type provider that types routes from their schemas
@@ -237,38 +229,8 @@ export class App<TP extends TypeProvider = DefaultTypeProvider> {
 
   private add(method: string, routePath: string, a: unknown, b?: unknown): this {
     this.assertNotStarted('routes');
-    if (typeof routePath !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'path must be a string');
-    const path = joinPrefix(this._ctx.prefix, routePath);
-    const [options, handler] = typeof a === 'function' && b === undefined ? [{}, a] : [a, b];
-    if (typeof path !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'path must be a string');
-    if (options === null || typeof options !== 'object') throw new SalvoError('SALVO_ERR_INVALID_ARG', `options for ${method} ${path} must be an object`);
-    if (typeof handler !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', `handler for ${method} ${path} must be a function`);
-    const paramNames = path.split('/').filter((s) => s[0] === ':' || s === '*').map((s) => (s === '*' ? '*' : s.slice(1)));
-    if (paramNames.length > MAX_ROUTE_PARAMS) {
-      throw new SalvoError('SALVO_ERR_ROUTE_INVALID', `${path} has more than ${MAX_ROUTE_PARAMS} parameters`);
-    }
-    const o = options as RouteOptions;
-    checkKeys(`route (${method} ${path})`, o, ROUTE_KEYS);
-    const schema = checkSchema(method, path, o.schema);
-    const route: Route = {
-      id: this.routes.length, method, path, handler: handler as Handler, paramNames,
-      timeout: o.timeout === undefined ? -1 : timeoutMs(`timeout (for ${method} ${path})`, o.timeout, 0), timeoutTicks: 0,
-      serializers: compileSerializers(method, path, schema?.response, this._ctx.resolveSerializerCompiler()),
-      hooks: null, body: null, errorHandler: null, RequestClass: Request, decorate: null, ReplyClass: Reply, decorateReply: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
-    };
-    const own: Partial<Hooks> = {};
-    for (const name of HOOK_NAMES) {
-      const list = asList(name, o[name] as never);
-      if (list.length) (own as Record<string, unknown[]>)[name] = list;
-    }
-    // Validation runs first among the route's preHandler hooks (after every onRequest hook).
-    const validators = compileValidation(method, path, schema, this._ctx.resolveValidatorCompiler());
-    const bodyLimit = o.bodyLimit === undefined ? -1 : positiveInt(`bodyLimit of ${method} ${path}`, o.bodyLimit, 0);
-    if (bodyLimit > this._root.opts.maxBodySize) {
-      // The addon buffers at most maxBodySize: a larger route limit could never be reached.
-      throw new SalvoError('SALVO_ERR_INVALID_ARG', `bodyLimit of ${method} ${path} (${bodyLimit}) is larger than the app's maxBodySize (${this._root.opts.maxBodySize})`);
-    }
-    const rc: RouteCtx = { own, ctx: this._ctx, validators, bodyLimit };
+    const { route, rc } = declareRoute(this._ctx, this.routes.length, method, routePath, a, b, this._root.opts.maxBodySize);
+    const path = route.path;
     this.router.add(route); // validates and throws on duplicates
     this.routes.push(route);
     this.routeCtx.set(route, rc);
