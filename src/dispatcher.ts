@@ -29,6 +29,8 @@ import type { Router } from './router';
 import { RowRouter } from './row-router';
 import { Streams } from './streaming';
 
+const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
+
 export type { Handler, Hook, SendHook, ErrorHook, ErrorHandler, Hooks, Route, RequestCtor } from './lifecycle';
 
 
@@ -129,6 +131,28 @@ export class Dispatcher {
     const list = this.lazy;
     const n = this.lazyLen;
     this.lazyLen = 0;
+    // The still-pending requests of the batch copy their bytes out of one latin1 string made for
+    // all of them (one native call a batch instead of one a request; each keeps only its own slice).
+    let first = -1;
+    let last = -1;
+    for (let i = 0; i < n; i++) {
+      if (!(list[i] as Reply)._done) {
+        if (first < 0) first = i;
+        last = i;
+      }
+    }
+    let shared = '';
+    let slab: Uint8Array | null = null;
+    let from = 0;
+    if (first >= 0 && first !== last) {
+      const a = (list[first] as Reply)._req as Request;
+      const b = (list[last] as Reply)._req as Request;
+      if (a._slab === b._slab && a._raw === null && b._raw === null && !a._ended && !b._ended) {
+        slab = a._slab;
+        from = a._methodOff;
+        shared = latin1Slice.call(slab, from, b._bodyOff + b._bodyLen);
+      }
+    }
     let open = 0;
     for (let i = 0; i < n; i++) {
       const res = list[i] as Reply;
@@ -136,7 +160,8 @@ export class Dispatcher {
       const req = res._req as Request;
       if (res._done) req._end();
       else {
-        req._detach();
+        if (req._slab === slab && req._methodOff >= from && req._bodyOff + req._bodyLen <= from + shared.length) req._detachShared(shared, from);
+        else req._detach();
         open++;
       }
     }

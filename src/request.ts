@@ -59,7 +59,7 @@ export class Request<P = Params, B = Buffer, Q = Query, H = Headers> {
   /** @internal Answered inside its batch: the slab is no longer its. */
   _ended = false;
   /** @internal Header entries (nameOff, nameLen, valueOff, valueLen) from _hdrStart. */
-  _hdrs: Int32Array | number[];
+  _hdrs: Int32Array;
   /** @internal */ _hdrStart: number;
   /** @internal */ _hdrCount: number;
   /** @internal */ _methodId: number;
@@ -149,8 +149,28 @@ export class Request<P = Params, B = Buffer, Q = Query, H = Headers> {
   _detach(): void {
     if (this._raw !== null || this._ended) return;
     const start = this._methodOff;
-    const end = this._bodyOff + this._bodyLen;
-    this._raw = latin1Slice.call(this._slab, start, end);
+    this._own(latin1Slice.call(this._slab, start, this._bodyOff + this._bodyLen), start);
+  }
+
+  /**
+   * @internal The same as `_detach`, from `shared`: the latin1 copy of the
+   * slab's bytes [sharedStart, ...) made once for every request of a batch
+   * still pending at its checkpoint (Dispatcher.detachPending).  The request
+   * keeps only its own substring: V8 gives no way from JS to reach the rest
+   * of the string a slice was cut from, so no other request's bytes are
+   * reachable from it; the shared copy lives as long as the longest-lived
+   * of them (at most one slab's worth per batch).
+   */
+  _detachShared(shared: string, sharedStart: number): void {
+    if (this._raw !== null || this._ended) return;
+    const start = this._methodOff;
+    const a = start - sharedStart;
+    this._own(shared.slice(a, a + this._bodyOff + this._bodyLen - start), start);
+  }
+
+  /** Rebases every offset on the request's own copy `raw` of slab bytes [start, ...). */
+  private _own(raw: string, start: number): void {
+    this._raw = raw;
     this._slab = EMPTY;
     this._methodOff -= start;
     this._targetOff -= start;
@@ -158,10 +178,15 @@ export class Request<P = Params, B = Buffer, Q = Query, H = Headers> {
     this._bodyOff -= start;
     const pv = this._pv;
     if (pv !== null) for (let i = 0; i < pv.length; i += 2) pv[i] -= start;
+    // The header table is the addon's (reused by the next read): the entries are copied, sized once.
     const t = this._hdrs;
-    const own: number[] = [];
-    for (let i = 0, e = this._hdrStart * HDR_STRIDE; i < this._hdrCount; i++, e += HDR_STRIDE) {
-      own.push(t[e] - start, t[e + 1], t[e + 2] - start, t[e + 3]);
+    const n = this._hdrCount;
+    const own = new Int32Array(n * 4);
+    for (let i = 0, e = this._hdrStart * HDR_STRIDE, o = 0; i < n; i++, e += HDR_STRIDE, o += 4) {
+      own[o] = t[e] - start;
+      own[o + 1] = t[e + 1];
+      own[o + 2] = t[e + 2] - start;
+      own[o + 3] = t[e + 3];
     }
     this._hdrs = own;
     this._hdrStart = 0;
