@@ -80,6 +80,14 @@ void Server::OnRead(Conn* c, ssize_t nread) {
     c->parked_len = 0;
   }
   if (nread < 0) {
+    /* A body streaming to its handler ends with the connection: the handler
+     * sees its stream fail ('aborted') rather than wait for bytes that will
+     * not come.  (After a close JS's onClose does the same.) */
+    if (c->BodyFlowing()) {
+      c->body.active = false;
+      CallBody(c, 0, 0, layout::kBodyAborted, true);
+      if (c->closed) return;
+    }
     /* EOF: a client may half-close after its last request; answer what is
      * in flight, then close (as node:http does with allowHalfOpen false). */
     if (nread == UV_EOF && !c->shut && (c->inflight > 0 || c->queued > 0)) {
@@ -149,7 +157,15 @@ void Server::Process(Conn* c) {
   for (bool more = true; more && !c->closed && !c->js_paused;) {
     more = false;
     DetachPending();  // the previous sub-batch's pending requests, before the tables are reused
+    if (c->body.active) {
+      /* A streamed body comes before anything after it: hand what this read
+       * holds of it to JS; parse on only once it has ended. */
+      if (c->body_paused || c->no_more) break;
+      DeliverBody(c, &pos);
+      if (c->body.active || c->closed || c->no_more) break;
+    }
     int rows = 0, nhdr = 0, error = 0;
+    bool streamed = false;  // the batch's last row has its body streamed
     while (rows < kMaxRows && pos < c->len && !c->no_more) {
       if (nhdr + static_cast<int>(limits_.max_headers) > kMaxHeaderEntries) {
         more = true;
@@ -157,7 +173,30 @@ void Server::Process(Conn* c) {
       }
       Message m;
       m.chunk = c->chunk;
-      int r = next_message(impl_, slab->data + pos, c->len - pos, limits_, fields_, &m);
+      int32_t* row = rows_ + rows * kRowStride;
+      int r;
+      double stream_limit = -1;
+      if (!any_stream_) {
+        r = next_message(impl_, slab->data + pos, c->len - pos, limits_, fields_, &m);
+      } else {
+        /* Some route streams its body: frame the head first, look the route
+         * up, and then either frame the body as usual or stream it. */
+        r = next_head(impl_, slab->data + pos, c->len - pos, limits_, fields_, &m);
+        if (r > 0) {
+          int rid = RouteRow(m.head, base, row);
+          bool has_body = m.framing.chunked || m.framing.content_length > 0;
+          if (rid >= 0 && static_cast<size_t>(rid) < stream_limit_.size() && has_body)
+            stream_limit = stream_limit_[rid];
+          if (stream_limit < 0) {
+            r = next_body(slab->data + pos, c->len - pos, limits_, &m);
+          } else if (!m.framing.chunked && static_cast<double>(m.framing.content_length) > stream_limit) {
+            r = -413;  // the whole body is known to be too large: refused before the handler runs
+          } else {
+            m.body_len = 0;
+            m.consumed = m.head_len;
+          }
+        }
+      }
       c->chunk = m.chunk;
       if (r == kParseIncomplete) {
         c->need = m.need;
@@ -181,21 +220,7 @@ void Server::Process(Conn* c) {
         break;
       }
       const RequestHead& head = m.head;
-      int32_t* row = rows_ + rows * kRowStride;
-      int method = method_id(head.method, head.method_len);
-      size_t tlen = head.target_len;
-      const char* path = path_of(head.target, tlen);
-      size_t rest_len = tlen - static_cast<size_t>(path - head.target);
-      const char* q = static_cast<const char*>(memchr(path, '?', rest_len));
-      size_t plen = q ? static_cast<size_t>(q - path) : rest_len;
-      row[kMethod] = method;
-      int np = 0;
-      row[kRoute] = routes_.Find(method, base, path, plen, row + kParams, &np);
-      row[kPathOff] = static_cast<int32_t>(path - base);
-      row[kParamCount] = np;
-      row[kTargetOff] = static_cast<int32_t>(head.target - base);
-      row[kTargetLen] = static_cast<int32_t>(tlen);
-      row[kPathLen] = static_cast<int32_t>(plen);
+      if (!any_stream_) RouteRow(head, base, row);  // else done above, before the body
       row[kMinor] = head.minor_version;
       row[kHdrStart] = nhdr;
       row[kHdrCount] = static_cast<int32_t>(m.num_headers);
@@ -203,6 +228,11 @@ void Server::Process(Conn* c) {
       row[kBodyLen] = static_cast<int32_t>(m.body_len);
       row[kFlags] = (m.framing.keep_alive ? kKeepAlive : 0) |
                     (m.framing.expect_continue ? kExpectContinue : 0);
+      if (stream_limit >= 0) {
+        row[kFlags] = kStreamBody | (m.framing.keep_alive ? kBodyKeepAlive : 0) |
+                      (m.framing.expect_continue ? kExpectContinue : 0);
+        streamed = true;
+      }
       row[kMethodOff] = static_cast<int32_t>(head.method - base);
       row[kMethodLen] = static_cast<int32_t>(head.method_len);
       int32_t* h = hdrs_ + nhdr * kHdrStride;
@@ -215,6 +245,11 @@ void Server::Process(Conn* c) {
       nhdr += static_cast<int>(m.num_headers);
       pos += m.consumed;
       rows++;
+      if (streamed) {
+        StartBody(c, m, stream_limit, rows == 1 && out_len == 0, pos);
+        more = true;  // its body follows, in this read or later ones
+        break;
+      }
       if (!m.framing.keep_alive) c->no_more = true;  // nothing after it is answered
     }
     if (rows == kMaxRows) more = true;
@@ -255,7 +290,7 @@ void Server::Process(Conn* c) {
   /* close() spared this connection (its request had not arrived, or it was
    * in the listener's backlog): it ends after this batch's answers, like
    * the busy ones close() found. */
-  if (closing_ && !c->no_more) {
+  if (closing_ && !c->no_more && !c->BodyFlowing()) {
     c->no_more = true;
     c->closing = true;
   }
@@ -277,7 +312,7 @@ void Server::Process(Conn* c) {
   }
   // Keep the unparsed tail (a request still arriving) at the front of a slab.
   size_t rest = c->no_more ? 0 : c->len - pos;
-  if (rest > 0 && rest >= slab->cap && c->need == 0) {
+  if (rest > 0 && rest >= slab->cap && c->need == 0 && !c->BodyFlowing()) {
     /* A head longer than a slab (maxHeaderBytes raised past 64 KiB), or a
      * chunked body whose size is not known yet: double, up to a bound that
      * covers a head, a maximal body and its chunk framing. */
@@ -289,8 +324,15 @@ void Server::Process(Conn* c) {
     }
   }
   // A request still arriving: the header or body timeout runs from its first byte.
-  if (rest == 0) c->partial_since = 0;
-  else if (pos > 0 || c->partial_since == 0) c->partial_since = uv_now(loop_);
+  if (c->BodyFlowing()) {
+    // A streamed body is a request still arriving: bodyTimeout runs from its head.
+    c->partial_since = c->body.since;
+    c->partial_head_done = true;
+  } else if (rest == 0) {
+    c->partial_since = 0;
+  } else if (pos > 0 || c->partial_since == 0) {
+    c->partial_since = uv_now(loop_);
+  }
   /* Nothing in JS points into the slab any more (a request that outlives
    * its batch copied its bytes), so the tail can move to the front. */
   if (rest > 0 && c->need > slab->cap) {
@@ -313,6 +355,110 @@ void Server::Process(Conn* c) {
   if (!c->js_paused) Park(c);  // paused: the unparsed requests wait in the slab
   UpdateReading(c);
   FinishIfClosing(c);
+}
+
+/* The row's method, target, path and route (matched here: no JS string for
+ * the path on the hot path); returns the route id or -1. */
+int Server::RouteRow(const RequestHead& head, const char* base, int32_t* row) {
+  using namespace layout;
+  int method = method_id(head.method, head.method_len);
+  size_t tlen = head.target_len;
+  const char* path = path_of(head.target, tlen);
+  size_t rest_len = tlen - static_cast<size_t>(path - head.target);
+  const char* q = static_cast<const char*>(memchr(path, '?', rest_len));
+  size_t plen = q ? static_cast<size_t>(q - path) : rest_len;
+  row[kMethod] = method;
+  int np = 0;
+  int rid = routes_.Find(method, base, path, plen, row + kParams, &np);
+  row[kRoute] = rid;
+  row[kPathOff] = static_cast<int32_t>(path - base);
+  row[kParamCount] = np;
+  row[kTargetOff] = static_cast<int32_t>(head.target - base);
+  row[kTargetLen] = static_cast<int32_t>(tlen);
+  row[kPathLen] = static_cast<int32_t>(plen);
+  return rid;
+}
+
+/* A head whose body is streamed has just become a row (its batch's last):
+ * from now on the connection's bytes are that body until it ends.
+ * `first`: no answer of this batch precedes it, so an interim 100 Continue
+ * (RFC 9110 10.1.1) cannot overtake one; sent when the client waits for it
+ * (no body byte after the head yet), as for a buffered body. */
+void Server::StartBody(Conn* c, const Message& m, double limit, bool first, size_t pos) {
+  BodyStream& b = c->body;
+  b = BodyStream();
+  b.active = true;
+  b.chunked = m.framing.chunked;
+  b.left = m.framing.chunked ? 0 : static_cast<uint64_t>(m.framing.content_length);
+  b.limit = limit >= static_cast<double>(SIZE_MAX) ? SIZE_MAX : static_cast<size_t>(limit);
+  b.close_after = !m.framing.keep_alive;
+  b.since = uv_now(loop_);
+  c->body_paused = false;
+  if (m.framing.expect_continue && first && pos == c->len && c->inflight == 0 && c->queued == 0) {
+    static const char k100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    uv_buf_t buf = uv_buf_init(const_cast<char*>(k100), sizeof k100 - 1);
+    Write(c, &buf, 1);
+  }
+}
+
+/* Hands what the slab holds of the streamed body, from *pos, to JS in one
+ * body() call (chunked: decoded in place first), and moves *pos past it.
+ * JS copies the bytes out during the call (the slab is reused), so nothing
+ * in JS keeps a view of the slab.  body() returning false (its consumer is
+ * behind) pauses reading until resumeBody: JS then holds at most its
+ * stream's highWaterMark plus one read. */
+void Server::DeliverBody(Conn* c, size_t* pos) {
+  using namespace layout;
+  BodyStream& b = c->body;
+  char* p = c->slab->data + *pos;
+  size_t avail = c->len - *pos;
+  size_t take = avail, data = 0;
+  int event = kBodyMore;
+  if (!b.chunked) {
+    take = data = static_cast<size_t>(std::min<uint64_t>(b.left, avail));
+    b.left -= take;
+    if (b.left == 0) event = kBodyEnd;
+  } else {
+    int r = decode_chunked_stream(p, avail, b.limit, &b.scan, &data);
+    if (r == kChunkedComplete) {
+      take = b.scan.resume;
+      event = kBodyEnd;
+    } else if (r == kChunkedTooLarge) {
+      event = 413;
+    } else if (r == kChunkedTrailersTooLarge) {
+      event = 431;  // trailers are field lines (RFC 6585 5)
+    } else if (r != kChunkedIncomplete) {
+      event = 400;
+    }
+  }
+  *pos += take;
+  if (event == kBodyMore && data == 0) return;  // only framing bytes (a size line) so far
+  if (event != kBodyMore) {
+    b.active = false;
+    if (event != kBodyEnd || b.close_after) c->no_more = true;  // nothing after it is parsed
+    /* A refused body: its handler's stream fails with the status (JS), the
+     * handler answers, and the connection closes after that answer. */
+    if (event != kBodyEnd) c->closing = true;
+  }
+  if (!CallBody(c, *pos - take, data, event, false)) {
+    if (b.active) c->body_paused = true;
+  }
+}
+
+/* body(connId, slab, off, len, event) -> whether to go on reading. */
+bool Server::CallBody(Conn* c, size_t off, size_t len, int event, bool scope) {
+  if (shutting_down_) return true;
+  Napi::HandleScope hs(env_);
+  napi_value args[5] = {Napi::Number::New(env_, c->id),
+                        c->slab && len > 0 ? backing_.View(c->slab) : env_.Undefined(),
+                        Napi::Number::New(env_, static_cast<double>(off)),
+                        Napi::Number::New(env_, static_cast<double>(len)),
+                        Napi::Number::New(env_, event)};
+  napi_value result = nullptr;
+  if (!Invoke(body_, 5, args, scope, &result)) return true;
+  bool more = true;
+  if (result) napi_get_value_bool(env_, result, &more);  // not a boolean: go on
+  return more;
 }
 
 /* Requests of the last batch that are still pending copy their own bytes out

@@ -216,8 +216,8 @@ void analyze_framing(const RequestHead& head, const HeaderField* fields, size_t 
   out->status = status;
 }
 
-int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
-                 HeaderField* fields, Message* m) {
+int next_head(ParserImpl impl, char* buf, size_t len, const Limits& limits,
+              HeaderField* fields, Message* m) {
   m->need = 0;
   m->head_len = 0;
   m->num_headers = limits.max_headers;
@@ -229,8 +229,13 @@ int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
   m->head_len = static_cast<size_t>(r);
   if (m->head.target_len > limits.max_target) return -414;  // RFC 9112 3: 414 for long targets
   analyze_framing(m->head, fields, m->num_headers, &m->framing);
+  if (m->framing.status) return -m->framing.status;
+  return r;
+}
+
+int next_body(char* buf, size_t len, const Limits& limits, Message* m) {
+  const int r = static_cast<int>(m->head_len);
   const Framing& f = m->framing;
-  if (f.status) return -f.status;
   if (f.chunked) {
     /* m->chunk is where the previous read's scan stopped (chunked.h), so
      * each body byte is examined once however the body is cut into reads. */
@@ -257,5 +262,10 @@ int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
   return static_cast<int>(m->consumed);
 }
 
-}  // namespace salvo
+int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
+                 HeaderField* fields, Message* m) {
+  int r = next_head(impl, buf, len, limits, fields, m);
+  return r > 0 ? next_body(buf, len, limits, m) : r;
+}
 
+}  // namespace salvo
