@@ -147,7 +147,6 @@ t.test('a body larger than maxBodySize streams through (sha256), memory bounded 
       return digest(s)
     })
   })
-  t.equal(app.opts?.maxBodySize ?? 1024 * 1024, 1024 * 1024, 'the default maxBodySize (1 MiB)')
   const total = 24 * 1024 * 1024
   const piece = bytes(64 * 1024, 7) // one buffer written again and again: the client allocates nothing
   const expect = createHash('sha256')
