@@ -391,3 +391,26 @@ t.test('registration: bodyStream is a boolean, excludes schema.body, lets bodyLi
   app.post('/e', { bodyStream: true, bodyLimit: 2 ** 40 }, () => 'x')
   t.pass('a streamed route may have a bodyLimit past maxBodySize')
 })
+
+t.test('no body, and a path only the JS router matches (buffered, then streamed from the copy)', async (t) => {
+  let streamed = null
+  const { server } = await start(t, (app) => {
+    app.post('/f/:name', { bodyStream: true }, async (req) => {
+      const d = await digest(req.stream())
+      streamed = d.chunks
+      return { name: req.params.name, len: d.len, sha: d.sha }
+    })
+  })
+  const c = await connect(t, server.port)
+  await c.write(post('/f/plain', ''))
+  let [r] = await c.readResponses(1)
+  t.same(JSON.parse(r.body), { name: 'plain', len: 0, sha: sha(Buffer.alloc(0)) }, 'no body: an empty stream')
+  const body = bytes(3000)
+  await c.write(post('/f/a%20b', body))
+  ;[r] = await c.readResponses(1)
+  t.same(JSON.parse(r.body), { name: 'a b', len: 3000, sha: sha(body) }, 'a %-escaped path: the JS router, a buffered body')
+  t.equal(streamed, 1, 'one chunk: the buffered copy')
+  await c.write(post('/f/a%20b', bytes(2 * 1024 * 1024)))
+  const { responses } = await c.readUntilClose()
+  t.equal(responses[0].status, 413, 'buffered, so maxBodySize bounds it')
+})
