@@ -95,7 +95,8 @@ class Server : public Napi::ObjectWrap<Server> {
   void ReleaseSlab(Conn* c);
   void Park(Conn* c);
   void DetachPending(bool checkpoint_end = false);
-  int RouteRow(const RequestHead& head, const char* base, int32_t* row);
+  [[gnu::always_inline]] inline int RouteRow(const RequestHead& head, const char* base, int32_t* row);
+  int NextStreamed(char* buf, size_t len, const char* base, int32_t* row, Message* m);
   void StartBody(Conn* c, const Message& m, double limit, bool first, size_t pos);
   void DeliverBody(Conn* c, size_t* pos);
   bool CallBody(Conn* c, size_t off, size_t len, int event, bool scope);
@@ -164,6 +165,7 @@ class Server : public Napi::ObjectWrap<Server> {
    * -1; any_stream_: some route is, so heads are framed before bodies. */
   std::vector<double> stream_limit_;
   bool any_stream_ = false;
+  double stream_limit_next_ = -1;  // NextStreamed's verdict on the message it framed
   bool lazy_ = false;  // the last batch left requests that still view its slab and tables
   Napi::Reference<Napi::Int32Array> rows_ref_, hdrs_ref_, ctl_ref_;
   Napi::Reference<Napi::Uint8Array> out_ref_;
