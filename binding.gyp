@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.cc",
         "native/arena.cc",
+        "native/body_stream.cc",
         "native/chunked.cc",
         "native/connection.cc",
         "native/framing.cc",

@@ -1,17 +1,19 @@
-// Upload: multipart/form-data through busboy (a devDependency), plugged in as a
-// content-type parser. POST /upload answers JSON: each field, and each file's
-// name, type, size and SHA-256.
+// Upload: multipart/form-data through busboy (a devDependency), streamed. POST /upload
+// answers JSON: each field, and each file's name, type, size and SHA-256.
 //   npx tsx examples/upload.ts
 //   curl -s -F title=holiday -F a=@photo.jpg -F b=@notes.txt http://127.0.0.1:8080/upload
 // PORT and HOST choose where it listens (defaults 8080 and 127.0.0.1).
 //
-// The body is buffered by salvo before the parser runs (at most maxBodySize,
-// 8 MiB here; the route's bodyLimit says 413 earlier for this route), and
-// busboy parses it from that Buffer. busboy still bounds what it keeps: each
-// file is hashed as it is parsed, never collected.
+// The route streams its body (`bodyStream: true`): the handler runs once the head has
+// arrived and pipes req.stream() into busboy as the bytes come in; each file is hashed
+// as it arrives, never buffered whole. So an upload may be far larger than the app's
+// maxBodySize (1 MiB by default): the route's bodyLimit (64 MiB here) bounds it, and
+// while busboy is behind salvo stops reading the connection (about 128 KiB per upload
+// in salvo's memory, see docs/API.md "Streamed request bodies").
 import { createHash } from 'node:crypto';
+import { pipeline } from 'node:stream/promises';
 import busboy from 'busboy';
-import { App, type Request } from 'salvo';
+import { App, SalvoError, type Request } from 'salvo';
 
 interface UploadedFile {
   field: string;
@@ -28,57 +30,61 @@ interface Form {
 /** busboy's limits: what one request may hold (files are hashed, not kept). */
 const LIMITS = { files: 10, fields: 50, fieldSize: 64 * 1024, parts: 60 };
 
-function parseMultipart(req: Request<any, any>, body: Buffer): Promise<Form> {
-  return new Promise((resolve, reject) => {
-    const form: Form = { fields: Object.create(null), files: [] };
-    let bb: busboy.Busboy;
-    try {
-      // busboy reads the boundary from the Content-Type; a missing one throws here (-> 400).
-      bb = busboy({ headers: req.headers as Record<string, string>, limits: LIMITS });
-    } catch (err) {
-      reject(err);
-      return;
-    }
-    let pending = 0;
-    let finished = false;
-    const done = () => {
-      if (finished && pending === 0) resolve(form);
-    };
-    bb.on('field', (name, value) => {
-      form.fields[name] = value;
-    });
-    bb.on('file', (field, stream, info) => {
-      pending++;
-      const hash = createHash('sha256');
-      let size = 0;
-      stream.on('data', (d: Buffer) => {
-        size += d.length;
-        hash.update(d);
-      });
-      stream.on('end', () => {
-        form.files.push({ field, filename: info.filename ?? '', mimeType: info.mimeType, size, sha256: hash.digest('hex') });
-        pending--;
-        done();
-      });
-    });
-    bb.on('filesLimit', () => reject(Object.assign(new Error('too many files'), { statusCode: 413, code: 'UPLOAD_TOO_MANY_FILES' })));
-    bb.on('error', reject);
-    bb.on('close', () => {
-      finished = true;
-      done();
-    });
-    bb.end(body);
+function uploadError(statusCode: number, code: string, message: string): Error {
+  return Object.assign(new Error(message), { statusCode, code });
+}
+
+/** Parses the form while it arrives: fields kept, files hashed chunk by chunk. */
+async function parseMultipart(req: Request): Promise<Form> {
+  const form: Form = { fields: Object.create(null), files: [] };
+  let bb: busboy.Busboy;
+  try {
+    // busboy reads the boundary from the Content-Type; a missing one throws here (-> 400).
+    bb = busboy({ headers: req.headers as Record<string, string>, limits: LIMITS });
+  } catch (err) {
+    throw new SalvoError('SALVO_ERR_BODY_PARSE', (err as Error).message);
+  }
+  const files: Promise<void>[] = [];
+  bb.on('field', (name, value) => {
+    form.fields[name] = value;
   });
+  bb.on('file', (field, stream, info) => {
+    const hash = createHash('sha256');
+    let size = 0;
+    stream.on('data', (d: Buffer) => {
+      size += d.length;
+      hash.update(d);
+    });
+    files.push(new Promise((resolve) => stream.on('end', () => {
+      form.files.push({ field, filename: info.filename ?? '', mimeType: info.mimeType, size, sha256: hash.digest('hex') });
+      resolve();
+    })));
+  });
+  let tooMany = false;
+  bb.on('filesLimit', () => {
+    tooMany = true;
+  });
+  try {
+    // Backpressure end to end: busboy's writes pace req.stream(), which paces the socket.
+    await pipeline(req.stream(), bb);
+  } catch (err) {
+    // The body itself failed (too large, client gone): its status stands; else the form is malformed.
+    if (err instanceof SalvoError) throw err;
+    throw new SalvoError('SALVO_ERR_BODY_PARSE', (err as Error).message);
+  }
+  await Promise.all(files);
+  if (tooMany) throw uploadError(413, 'UPLOAD_TOO_MANY_FILES', 'too many files');
+  return form;
 }
 
 function uploadApp(): App {
-  const app = new App({ maxBodySize: 8 * 1024 * 1024 });
-  // A parser that throws or rejects answers 400 SALVO_ERR_BODY_PARSE (a malformed form).
-  app.addContentTypeParser('multipart/form-data', parseMultipart);
-  app.post('/upload', { bodyLimit: 8 * 1024 * 1024 }, (req) => {
-    const form = req.body as unknown as Form | Buffer;
-    // Only the raw catch-all gives a Buffer: the request was not multipart.
-    if (Buffer.isBuffer(form)) return Object.assign(new Error('send multipart/form-data'), { statusCode: 415, code: 'UPLOAD_NOT_MULTIPART' });
+  const app = new App();
+  app.post('/upload', { bodyStream: true, bodyLimit: 64 * 1024 * 1024 }, async (req) => {
+    // Answered before the body is read: salvo closes the connection after it.
+    if (!/^multipart\/form-data\b/i.test(req.header('content-type') ?? '')) {
+      return uploadError(415, 'UPLOAD_NOT_MULTIPART', 'send multipart/form-data');
+    }
+    const form = await parseMultipart(req);
     form.files.sort((a, b) => (a.field < b.field ? -1 : a.field > b.field ? 1 : 0));
     return form;
   });

@@ -240,8 +240,11 @@ inline size_t wire_limit(size_t max_body) {
 }
 
 /* Runs the state machine in *s from buf + s->resume until the body ends, a
- * byte refuses it, or `end`; kMore then, with s->resume == end - buf. */
-int run(const char* buf, const char* const end, size_t limit, size_t max_body, ChunkScan* s) {
+ * byte refuses it, or `end`; kMore then, with s->resume == end - buf.
+ * `out` (streaming decode only, else null): chunk data is also moved down to
+ * out + *out_len as it is passed, one memmove per data run, not per byte. */
+int run(const char* buf, const char* const end, size_t limit, size_t max_body, ChunkScan* s,
+        char* out = nullptr, size_t* out_len = nullptr) {
   const char* p = buf + s->resume;
   while (s->state != kDone && p != end) {
     switch (s->state) {
@@ -292,6 +295,11 @@ int run(const char* buf, const char* const end, size_t limit, size_t max_body, C
         break;
       case kData: {
         const size_t avail = static_cast<size_t>(end - p);
+        if (out != nullptr) {
+          const size_t take = avail < s->size ? avail : s->size;
+          memmove(out + *out_len, p, take);  // out + *out_len <= p: the ranges may overlap
+          *out_len += take;
+        }
         if (avail < s->size) {
           s->size -= avail;
           p = end;
@@ -344,6 +352,15 @@ int scan_chunked(const char* buf, size_t len, size_t max_body, ChunkScan* scan) 
    * limit: the body would be longer than allowed (413), whatever follows. */
   if (r == kMore && len > limit) return kChunkedTooLarge;
   return r;
+}
+
+int decode_chunked_stream(char* buf, size_t len, size_t max_body, ChunkScan* scan,
+                          size_t* decoded) {
+  *decoded = 0;
+  scan->resume = 0;  // buf starts where the previous call stopped
+  /* No wire limit: nothing is buffered past this call, so framing overhead
+   * costs time (bounded by max_body and the extension cap), not memory. */
+  return run(buf, buf + len, SIZE_MAX, max_body, scan, buf, decoded);
 }
 
 size_t decode_chunked(char* buf, size_t encoded_len) {

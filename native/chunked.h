@@ -81,6 +81,21 @@ struct ChunkScan {
  * every strict prefix of a valid body is incomplete. */
 int scan_chunked(const char* buf, size_t len, size_t max_body, ChunkScan* scan);
 
+/* Streaming decode (a route whose body is streamed to JS, not buffered):
+ * goes on from *scan over buf[0, len), which starts at the first byte the
+ * previous call did not consume (ChunkScan() for a new body), and moves the
+ * chunk data it passes to the front of buf, in place.
+ *   kChunkedIncomplete  every byte consumed; *decoded bytes of data at buf
+ *   kChunkedComplete    scan->resume bytes consumed (through the final CRLF);
+ *                       *decoded bytes of data at buf
+ *   kChunkedError, kChunkedTooLarge, kChunkedTrailersTooLarge: refuse (the
+ *                       data decoded before the bad byte is still at buf)
+ * The decoded total is bounded by max_body (413), extensions and trailers by
+ * the caps above; there is no wire limit, since nothing is kept between
+ * calls.  Never reads at or past buf + len. */
+int decode_chunked_stream(char* buf, size_t len, size_t max_body, ChunkScan* scan,
+                          size_t* decoded);
+
 /* Moves the chunk data of a body that scan_chunked accepted to the front of
  * buf (in place: the decoded form is never longer).  Returns the decoded
  * length. */

@@ -26,7 +26,7 @@ inline uv_stream_t* stream(Conn* c) { return reinterpret_cast<uv_stream_t*>(&c->
  * absolute-form ("http://host/p?q", which a server MUST accept, RFC 9112
  * 3.2.2) has it after the authority, and an empty one ends the target there.
  * Other forms (authority, asterisk) are routed as they are. */
-const char* path_of(const char* t, size_t n) {
+[[gnu::always_inline]] inline const char* path_of(const char* t, size_t n) {
   if (n == 0 || t[0] == '/') return t;
   size_t i = 0;
   while (i < n && ((t[i] | 0x20) >= 'a' && (t[i] | 0x20) <= 'z')) i++;
@@ -39,6 +39,56 @@ const char* path_of(const char* t, size_t n) {
 }
 
 }  // namespace
+
+/* The row's method, target, path and route (matched here: no JS string for
+ * the path on the hot path); returns the route id or -1.  Inlined (server.h)
+ * into Process's two call sites (out of line it cost the hello path ~45
+ * instructions a request, callgrind).  With the split of next_message and
+ * NextStreamed out of line, a server without streamed routes pays ~24
+ * instructions a request for them (of ~2,400; main: Process + next_message
+ * 229 a request, now 253). */
+int Server::RouteRow(const RequestHead& head, const char* base, int32_t* row) {
+  using namespace layout;
+  int method = method_id(head.method, head.method_len);
+  size_t tlen = head.target_len;
+  const char* path = path_of(head.target, tlen);
+  size_t rest_len = tlen - static_cast<size_t>(path - head.target);
+  const char* q = static_cast<const char*>(memchr(path, '?', rest_len));
+  size_t plen = q ? static_cast<size_t>(q - path) : rest_len;
+  row[kMethod] = method;
+  int np = 0;
+  int rid = routes_.Find(method, base, path, plen, row + kParams, &np);
+  row[kRoute] = rid;
+  row[kPathOff] = static_cast<int32_t>(path - base);
+  row[kParamCount] = np;
+  row[kTargetOff] = static_cast<int32_t>(head.target - base);
+  row[kTargetLen] = static_cast<int32_t>(tlen);
+  row[kPathLen] = static_cast<int32_t>(plen);
+  return rid;
+}
+
+/* next_message for a server with streamed routes: the head first, then its
+ * route, then either the body framed as usual or (a streamed route, a body)
+ * the head alone, with stream_limit_next_ set to the route's bodyLimit (else
+ * -1).  Out of line, so that Process's loop for the other servers stays as
+ * it was. */
+[[gnu::noinline]] int Server::NextStreamed(char* buf, size_t len, const char* base, int32_t* row,
+                                          Message* m) {
+  stream_limit_next_ = -1;
+  int r = next_head(impl_, buf, len, limits_, fields_, m);
+  if (r <= 0) return r;
+  int rid = RouteRow(m->head, base, row);
+  bool has_body = m->framing.chunked || m->framing.content_length > 0;
+  double limit = -1;
+  if (rid >= 0 && static_cast<size_t>(rid) < stream_limit_.size() && has_body) limit = stream_limit_[rid];
+  if (limit < 0) return next_body(buf, len, limits_, m);
+  // The whole body is known to be too large: refused before the handler runs.
+  if (!m->framing.chunked && static_cast<double>(m->framing.content_length) > limit) return -413;
+  m->body_len = 0;
+  m->consumed = m->head_len;
+  stream_limit_next_ = limit;
+  return r;
+}
 
 void Server::ReleaseSlab(Conn* c) {
   pool_.Release(&c->slab);
@@ -80,6 +130,14 @@ void Server::OnRead(Conn* c, ssize_t nread) {
     c->parked_len = 0;
   }
   if (nread < 0) {
+    /* A body streaming to its handler ends with the connection: the handler
+     * sees its stream fail ('aborted') rather than wait for bytes that will
+     * not come.  (After a close JS's onClose does the same.) */
+    if (c->BodyFlowing()) {
+      c->body.active = false;
+      CallBody(c, 0, 0, layout::kBodyAborted, true);
+      if (c->closed) return;
+    }
     /* EOF: a client may half-close after its last request; answer what is
      * in flight, then close (as node:http does with allowHalfOpen false). */
     if (nread == UV_EOF && !c->shut && (c->inflight > 0 || c->queued > 0)) {
@@ -149,6 +207,13 @@ void Server::Process(Conn* c) {
   for (bool more = true; more && !c->closed && !c->js_paused;) {
     more = false;
     DetachPending();  // the previous sub-batch's pending requests, before the tables are reused
+    if (c->body.active) {
+      /* A streamed body comes before anything after it: hand what this read
+       * holds of it to JS; parse on only once it has ended. */
+      if (c->body_paused || c->no_more) break;
+      DeliverBody(c, &pos);
+      if (c->body.active || c->closed || c->no_more) break;
+    }
     int rows = 0, nhdr = 0, error = 0;
     while (rows < kMaxRows && pos < c->len && !c->no_more) {
       if (nhdr + static_cast<int>(limits_.max_headers) > kMaxHeaderEntries) {
@@ -157,7 +222,14 @@ void Server::Process(Conn* c) {
       }
       Message m;
       m.chunk = c->chunk;
-      int r = next_message(impl_, slab->data + pos, c->len - pos, limits_, fields_, &m);
+      int r;
+      bool stream = false;  // this request's body is streamed (limit: stream_limit_next_)
+      if (!any_stream_) {
+        r = next_message(impl_, slab->data + pos, c->len - pos, limits_, fields_, &m);
+      } else {
+        r = NextStreamed(slab->data + pos, c->len - pos, base, rows_ + rows * kRowStride, &m);
+        stream = stream_limit_next_ >= 0;
+      }
       c->chunk = m.chunk;
       if (r == kParseIncomplete) {
         c->need = m.need;
@@ -182,20 +254,7 @@ void Server::Process(Conn* c) {
       }
       const RequestHead& head = m.head;
       int32_t* row = rows_ + rows * kRowStride;
-      int method = method_id(head.method, head.method_len);
-      size_t tlen = head.target_len;
-      const char* path = path_of(head.target, tlen);
-      size_t rest_len = tlen - static_cast<size_t>(path - head.target);
-      const char* q = static_cast<const char*>(memchr(path, '?', rest_len));
-      size_t plen = q ? static_cast<size_t>(q - path) : rest_len;
-      row[kMethod] = method;
-      int np = 0;
-      row[kRoute] = routes_.Find(method, base, path, plen, row + kParams, &np);
-      row[kPathOff] = static_cast<int32_t>(path - base);
-      row[kParamCount] = np;
-      row[kTargetOff] = static_cast<int32_t>(head.target - base);
-      row[kTargetLen] = static_cast<int32_t>(tlen);
-      row[kPathLen] = static_cast<int32_t>(plen);
+      if (!any_stream_) RouteRow(head, base, row);  // else done above, before the body
       row[kMinor] = head.minor_version;
       row[kHdrStart] = nhdr;
       row[kHdrCount] = static_cast<int32_t>(m.num_headers);
@@ -203,6 +262,10 @@ void Server::Process(Conn* c) {
       row[kBodyLen] = static_cast<int32_t>(m.body_len);
       row[kFlags] = (m.framing.keep_alive ? kKeepAlive : 0) |
                     (m.framing.expect_continue ? kExpectContinue : 0);
+      if (stream) {
+        row[kFlags] = kStreamBody | (m.framing.keep_alive ? kBodyKeepAlive : 0) |
+                      (m.framing.expect_continue ? kExpectContinue : 0);
+      }
       row[kMethodOff] = static_cast<int32_t>(head.method - base);
       row[kMethodLen] = static_cast<int32_t>(head.method_len);
       int32_t* h = hdrs_ + nhdr * kHdrStride;
@@ -215,6 +278,11 @@ void Server::Process(Conn* c) {
       nhdr += static_cast<int>(m.num_headers);
       pos += m.consumed;
       rows++;
+      if (stream) {
+        StartBody(c, m, stream_limit_next_, rows == 1 && out_len == 0, pos);
+        more = true;  // its body follows, in this read or later ones
+        break;
+      }
       if (!m.framing.keep_alive) c->no_more = true;  // nothing after it is answered
     }
     if (rows == kMaxRows) more = true;
@@ -255,7 +323,7 @@ void Server::Process(Conn* c) {
   /* close() spared this connection (its request had not arrived, or it was
    * in the listener's backlog): it ends after this batch's answers, like
    * the busy ones close() found. */
-  if (closing_ && !c->no_more) {
+  if (closing_ && !c->no_more && !c->BodyFlowing()) {
     c->no_more = true;
     c->closing = true;
   }
@@ -277,7 +345,7 @@ void Server::Process(Conn* c) {
   }
   // Keep the unparsed tail (a request still arriving) at the front of a slab.
   size_t rest = c->no_more ? 0 : c->len - pos;
-  if (rest > 0 && rest >= slab->cap && c->need == 0) {
+  if (rest > 0 && rest >= slab->cap && c->need == 0 && !c->BodyFlowing()) {
     /* A head longer than a slab (maxHeaderBytes raised past 64 KiB), or a
      * chunked body whose size is not known yet: double, up to a bound that
      * covers a head, a maximal body and its chunk framing. */
@@ -289,8 +357,15 @@ void Server::Process(Conn* c) {
     }
   }
   // A request still arriving: the header or body timeout runs from its first byte.
-  if (rest == 0) c->partial_since = 0;
-  else if (pos > 0 || c->partial_since == 0) c->partial_since = uv_now(loop_);
+  if (c->BodyFlowing()) {
+    // A streamed body is a request still arriving: bodyTimeout runs from its head.
+    c->partial_since = c->body.since;
+    c->partial_head_done = true;
+  } else if (rest == 0) {
+    c->partial_since = 0;
+  } else if (pos > 0 || c->partial_since == 0) {
+    c->partial_since = uv_now(loop_);
+  }
   /* Nothing in JS points into the slab any more (a request that outlives
    * its batch copied its bytes), so the tail can move to the front. */
   if (rest > 0 && c->need > slab->cap) {

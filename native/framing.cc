@@ -216,8 +216,15 @@ void analyze_framing(const RequestHead& head, const HeaderField* fields, size_t 
   out->status = status;
 }
 
-int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
-                 HeaderField* fields, Message* m) {
+/* The two steps as inline bodies: next_message (every request of a server
+ * without streamed routes) stays one call, as before the split (as three
+ * out-of-line calls they cost the hello path ~40 instructions a request,
+ * callgrind; now ~6). */
+namespace {
+
+[[gnu::always_inline]] inline int head_step(ParserImpl impl, char* buf, size_t len,
+                                            const Limits& limits, HeaderField* fields,
+                                            Message* m) {
   m->need = 0;
   m->head_len = 0;
   m->num_headers = limits.max_headers;
@@ -229,8 +236,14 @@ int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
   m->head_len = static_cast<size_t>(r);
   if (m->head.target_len > limits.max_target) return -414;  // RFC 9112 3: 414 for long targets
   analyze_framing(m->head, fields, m->num_headers, &m->framing);
+  if (m->framing.status) return -m->framing.status;
+  return r;
+}
+
+// r: the head's length (what head_step returned).
+[[gnu::always_inline]] inline int body_step(char* buf, size_t len, const Limits& limits,
+                                            Message* m, const int r) {
   const Framing& f = m->framing;
-  if (f.status) return -f.status;
   if (f.chunked) {
     /* m->chunk is where the previous read's scan stopped (chunked.h), so
      * each body byte is examined once however the body is cut into reads. */
@@ -257,5 +270,21 @@ int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
   return static_cast<int>(m->consumed);
 }
 
-}  // namespace salvo
+}  // namespace
 
+int next_head(ParserImpl impl, char* buf, size_t len, const Limits& limits,
+              HeaderField* fields, Message* m) {
+  return head_step(impl, buf, len, limits, fields, m);
+}
+
+int next_body(char* buf, size_t len, const Limits& limits, Message* m) {
+  return body_step(buf, len, limits, m, static_cast<int>(m->head_len));
+}
+
+int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
+                 HeaderField* fields, Message* m) {
+  int r = head_step(impl, buf, len, limits, fields, m);
+  return r > 0 ? body_step(buf, len, limits, m, r) : r;
+}
+
+}  // namespace salvo

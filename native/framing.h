@@ -55,6 +55,17 @@ struct Message {
 int next_message(ParserImpl impl, char* buf, size_t len, const Limits& limits,
                  HeaderField* fields, Message* m);
 
+/* next_message in two steps, for a caller that decides between them (a
+ * route whose body is streamed, connection.cc):
+ * next_head parses the head and applies the framing rules, not the body's:
+ *   > 0 the head's length (m->head_len, m->head, m->framing set), -2
+ *   incomplete, -status refused (400, 414, 417, 431, 501, 505);
+ * next_body then frames the body after that head exactly as next_message
+ * does (same results; m->chunk resumes a chunked scan). */
+int next_head(ParserImpl impl, char* buf, size_t len, const Limits& limits,
+              HeaderField* fields, Message* m);
+int next_body(char* buf, size_t len, const Limits& limits, Message* m);
+
 void analyze_framing(const RequestHead& head, const HeaderField* fields, size_t n,
                      Framing* out);
 

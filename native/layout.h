@@ -52,6 +52,22 @@ enum Ctl : int {
 enum Flags : int {
   kKeepAlive = 1,
   kExpectContinue = 2,
+  /* The row's body is streamed (a route with bodyStream): it is not in the
+   * slab (kBodyLen 0) but follows through body() calls.  kKeepAlive is then
+   * clear, so an answer decided before the body has ended says
+   * Connection: close; kBodyKeepAlive is what the head asked for, which JS
+   * restores once the body has ended (src/body-stream.ts). */
+  kStreamBody = 4,
+  kBodyKeepAlive = 8,
+};
+
+/* The last argument of body(connId, slab, off, len, state). */
+enum BodyEvent : int {
+  kBodyMore = 0,     // bytes [off, off + len) of the body; more follow
+  kBodyEnd = 1,      // the last bytes of the body (len may be 0)
+  kBodyAborted = 2,  // the connection ended before the body did
+  // 400, 413, 431: the body is refused with that status (malformed chunked
+  // framing, past the route's bodyLimit, trailers too large)
 };
 
 enum Method : int {

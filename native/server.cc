@@ -47,6 +47,7 @@ Napi::Function Server::Init(Napi::Env env) {
                          InstanceMethod<&Server::WriteJs>("write"),
                          InstanceMethod<&Server::End>("end"),
                          InstanceMethod<&Server::Resume>("resume"),
+                         InstanceMethod<&Server::ResumeBody>("resumeBody"),
                          InstanceMethod<&Server::WatchDrain>("watchDrain"),
                          InstanceMethod<&Server::AddRoute>("addRoute"),
                          InstanceMethod<&Server::GetStats>("stats"),
@@ -72,6 +73,7 @@ Server::Server(const Napi::CallbackInfo& info)
   on_peer_end_ = Napi::Persistent(cb.Get("onPeerEnd").As<Napi::Function>());
   detach_pending_ = Napi::Persistent(cb.Get("detachPending").As<Napi::Function>());
   on_virtual_write_ = Napi::Persistent(cb.Get("onVirtualWrite").As<Napi::Function>());
+  body_ = Napi::Persistent(cb.Get("body").As<Napi::Function>());
   limits_.max_header_bytes = opt_u32(opts, "maxHeaderBytes", 16 * 1024);
   limits_.max_headers = opt_u32(opts, "maxHeaders", 2000);
   limits_.max_body = opt_u32(opts, "maxBody", 1024 * 1024);
@@ -302,6 +304,8 @@ Napi::Value Server::Close(const Napi::CallbackInfo& info) {
      * a short grace); then only one whose request waits unread in the socket
      * is served like the backlog's, and one that has sent nothing is idle. */
     if (!force && !c->got_bytes && (spare_unused || HasWaitingBytes(c))) continue;
+    // A body still streaming to its handler ends first; Process closes after it.
+    if (!force && c->BodyFlowing()) continue;
     if (force) {
       CloseConn(c);
     } else {
@@ -427,7 +431,8 @@ void Server::Sweep() {
  * JS has too many answers pending on it, or the connection is ending. */
 void Server::UpdateReading(Conn* c) {
   if (c->closed || c->is_virtual) return;
-  bool want = (!c->no_more || c->shut) && !c->js_paused && c->queued <= limits_.high_water;
+  bool want = (!c->no_more || c->shut) && !c->js_paused && !c->body_paused &&
+              c->queued <= limits_.high_water;
   if (c->shut) want = true;  // drain input until the peer's FIN
   if (want && !c->reading) {
     c->reading = true;
@@ -451,12 +456,16 @@ void Server::CallJs(Napi::FunctionReference& fn, int id) {
  * call inside an open CallbackScope.  A JS exception here is a salvo bug: it
  * is reported as uncaught, as Node does.  Returns false when the call failed
  * (the caller then drops the connection). */
-bool Server::Invoke(Napi::FunctionReference& fn, size_t argc, const napi_value* argv, bool scope) {
+bool Server::Invoke(Napi::FunctionReference& fn, size_t argc, const napi_value* argv, bool scope,
+                    napi_value* out) {
   napi_value result;
   napi_status st = scope ? napi_make_callback(env_, async_ ? static_cast<napi_async_context>(*async_) : nullptr,
                                               Value(), fn.Value(), argc, argv, &result)
                          : napi_call_function(env_, Value(), fn.Value(), argc, argv, &result);
-  if (st == napi_ok) return true;
+  if (st == napi_ok) {
+    if (out) *out = result;
+    return true;
+  }
   bool pending = false;
   napi_is_exception_pending(env_, &pending);
   if (pending) {

@@ -6,6 +6,8 @@
  *   onPeerEnd(connId)                   the client sent FIN with answers owed
  *   onDrain(connId)                     unsent output fell below half the mark
  *   detachPending()                     the last batch's pending requests copy their bytes
+ *   body(connId, slab, off, len, event) a streamed request body's bytes (layout.h
+ *                                       BodyEvent); returns false to pause (resumeBody)
  *   onClosed()                          listener and every connection closed
  * and the shared tables are properties: rows, headers (Int32Array), out
  * (Uint8Array, the output arena), ctl (Int32Array control words).
@@ -28,6 +30,18 @@ namespace salvo {
 
 class Server;
 
+/* The body of a request on a bodyStream route while it arrives: it is handed
+ * to JS read by read (Server::DeliverBody), never buffered whole.  At most
+ * one per connection: nothing after it is parsed until it has ended. */
+struct BodyStream {
+  bool active = false;
+  bool chunked = false;
+  bool close_after = false;  // its head said close: parse nothing after the body
+  uint64_t left = 0;         // Content-Length bytes still to come
+  size_t limit = 0;          // the route's bodyLimit, in decoded bytes (413 past it)
+  uint64_t since = 0;        // its head's arrival: bodyTimeout runs from there
+  ChunkScan scan;            // where the chunked decode resumes
+};
 
 struct Conn {
   uv_tcp_t tcp;
@@ -60,6 +74,10 @@ struct Conn {
   size_t last_wq = 0;          // libuv's write queue size at the last sweep (progress check)
   bool partial_head_done = false;  // ... whose head is complete (body timeout applies)
   ChunkScan chunk;  // chunked body of the request being received: where the scan resumes
+  BodyStream body;  // a streamed body being received
+  bool body_paused = false;  // its JS consumer is behind: not read until resumeBody
+  // A streamed body is still to be handed to JS (not abandoned by an early close).
+  bool BodyFlowing() const { return body.active && !no_more; }
 };
 
 class Server : public Napi::ObjectWrap<Server> {
@@ -77,6 +95,11 @@ class Server : public Napi::ObjectWrap<Server> {
   void ReleaseSlab(Conn* c);
   void Park(Conn* c);
   void DetachPending(bool checkpoint_end = false);
+  [[gnu::always_inline]] inline int RouteRow(const RequestHead& head, const char* base, int32_t* row);
+  int NextStreamed(char* buf, size_t len, const char* base, int32_t* row, Message* m);
+  void StartBody(Conn* c, const Message& m, double limit, bool first, size_t pos);
+  void DeliverBody(Conn* c, size_t* pos);
+  bool CallBody(Conn* c, size_t off, size_t len, int event, bool scope);
   bool HasWaitingBytes(Conn* c);  // the kernel holds unread bytes for it (close() spares it)
   void ResumeRead(Conn* c);
   const Limits& limits() const { return limits_; }
@@ -95,6 +118,7 @@ class Server : public Napi::ObjectWrap<Server> {
   Napi::Value WriteJs(const Napi::CallbackInfo& info);
   Napi::Value End(const Napi::CallbackInfo& info);
   Napi::Value Resume(const Napi::CallbackInfo& info);
+  Napi::Value ResumeBody(const Napi::CallbackInfo& info);
   Napi::Value WatchDrain(const Napi::CallbackInfo& info);
   Napi::Value AddRoute(const Napi::CallbackInfo& info);
   Napi::Value GetStats(const Napi::CallbackInfo& info);
@@ -105,7 +129,8 @@ class Server : public Napi::ObjectWrap<Server> {
   void AcceptBacklog(std::vector<Conn*>* out);
   void OnConnClosed(Conn* c);
   void CallJs(Napi::FunctionReference& fn, int id);
-  bool Invoke(Napi::FunctionReference& fn, size_t argc, const napi_value* argv, bool scope);
+  bool Invoke(Napi::FunctionReference& fn, size_t argc, const napi_value* argv, bool scope,
+              napi_value* result = nullptr);
   void Sweep();
   void UpdateReading(Conn* c);
 
@@ -135,7 +160,12 @@ class Server : public Napi::ObjectWrap<Server> {
   Routes routes_;
 
   Napi::FunctionReference dispatch_, on_close_, on_closed_, on_drain_, on_peer_end_, on_virtual_write_,
-      detach_pending_;
+      detach_pending_, body_;
+  /* Per route id: its bodyLimit when its body is streamed (bodyStream), else
+   * -1; any_stream_: some route is, so heads are framed before bodies. */
+  std::vector<double> stream_limit_;
+  bool any_stream_ = false;
+  double stream_limit_next_ = -1;  // NextStreamed's verdict on the message it framed
   bool lazy_ = false;  // the last batch left requests that still view its slab and tables
   Napi::Reference<Napi::Int32Array> rows_ref_, hdrs_ref_, ctl_ref_;
   Napi::Reference<Napi::Uint8Array> out_ref_;

@@ -65,6 +65,18 @@ Napi::Value Server::Resume(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+/* resumeBody(connId): the JS consumer of a streamed body wants more: read
+ * again (paused when body() returned false). */
+Napi::Value Server::ResumeBody(const Napi::CallbackInfo& info) {
+  Conn* c = conns_.Get(info[0].As<Napi::Number>().Int32Value());
+  if (c && !c->closed && c->body_paused) {
+    c->body_paused = false;
+    UpdateReading(c);
+    if (c->len > 0 && !c->no_more && !c->in_process && c->slab) Process(c);
+  }
+  return info.Env().Undefined();
+}
+
 /* watchDrain(connId) -> unsent bytes; when that is above half the
  * high-water mark, onDrain(connId) is called once it falls below. */
 Napi::Value Server::WatchDrain(const Napi::CallbackInfo& info) {
@@ -74,12 +86,20 @@ Napi::Value Server::WatchDrain(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(c->queued));
 }
 
-/* addRoute(methodId | -1, pattern, id) -> false when the pattern cannot be
- * matched natively (JS then disables native matching; see app.ts). */
+/* addRoute(methodId | -1, pattern, id, streamLimit) -> false when the pattern
+ * cannot be matched natively (JS then disables native matching; see app.ts).
+ * streamLimit >= 0: the route's body is streamed (bodyStream), at most that
+ * many bytes; -1: buffered. */
 Napi::Value Server::AddRoute(const Napi::CallbackInfo& info) {
+  int id = info[2].As<Napi::Number>().Int32Value();
   bool ok = routes_.Add(info[0].As<Napi::Number>().Int32Value(),
-                        info[1].As<Napi::String>().Utf8Value(),
-                        info[2].As<Napi::Number>().Int32Value());
+                        info[1].As<Napi::String>().Utf8Value(), id);
+  double limit = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().DoubleValue() : -1;
+  if (ok && id >= 0 && limit >= 0) {
+    if (stream_limit_.size() <= static_cast<size_t>(id)) stream_limit_.resize(id + 1, -1);
+    stream_limit_[id] = limit;
+    any_stream_ = true;
+  }
   return Napi::Boolean::New(info.Env(), ok);
 }
 

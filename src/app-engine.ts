@@ -8,6 +8,7 @@
  */
 import dns from 'node:dns';
 import net from 'node:net';
+import { BodyStreams } from './body-stream';
 import { Dispatcher } from './dispatcher';
 import { SalvoError } from './errors';
 import { METHOD_ID } from './layout';
@@ -40,6 +41,8 @@ export interface EngineSpec {
   /** Builds the synthetic 404 / 405 routes (the app's hooks and classes). */
   fallbackRoute: (id: number, path: string, handler: Handler) => Route;
   errorHandler: ErrorHandler | null;
+  /** A route's bodyLimit when it streams its body (bodyStream), else -1. */
+  streamLimit: (r: Route) => number;
 }
 
 const notFoundError: Handler = (req) => {
@@ -70,10 +73,13 @@ export function createEngine(spec: EngineSpec, closedHook: () => void): Engine {
   const injected: Engine['injected'] = new Map();
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => (resolveClosed = r));
+  const bodies = new BodyStreams();
   const native: NativeServer = new binding.Server(
     {
       dispatch: (id, n, slab) => dispatcher!.dispatch(id, n, slab),
+      body: bodies.body,
       onClose: (id) => {
+        bodies.onClose(id);
         dispatcher!.onClose(id);
         const inj = injected.get(id);
         if (inj !== undefined) {
@@ -94,11 +100,13 @@ export function createEngine(spec: EngineSpec, closedHook: () => void): Engine {
     nativeOptions,
   );
   const lg = spec.logging;
+  bodies.native = native;
   const env: RequestEnv = {
     ip: (connId: number) => native.remoteAddress(connId),
     newId: spec.newId,
     log: lg.log,
     label: lg.label,
+    bodies,
   };
   dispatcher = new Dispatcher(native, spec.routes, spec.router, spec.date, {
     debug: o.debug,
@@ -114,7 +122,7 @@ export function createEngine(spec: EngineSpec, closedHook: () => void): Engine {
     errorHandler: spec.errorHandler,
     env,
   });
-  registerRoutes(native, spec.routes);
+  registerRoutes(native, spec.routes, spec.streamLimit);
   return { native, dispatcher, closed, injected };
 }
 
@@ -122,10 +130,10 @@ export function createEngine(spec: EngineSpec, closedHook: () => void): Engine {
  * Routes are compiled into the addon's table and matched while it parses;
  * methods it has no id for (custom ones) stay with the JS router.
  */
-function registerRoutes(native: NativeServer, routes: readonly Route[]): void {
+function registerRoutes(native: NativeServer, routes: readonly Route[], streamLimit: (r: Route) => number): void {
   for (const r of routes) {
     const id = r.method === '*' ? -1 : METHOD_ID[r.method];
-    if (id !== undefined) native.addRoute(id, r.path, r.id);
+    if (id !== undefined) native.addRoute(id, r.path, r.id, streamLimit(r));
   }
 }
 

@@ -26,6 +26,7 @@ import type { SerializerCompiler } from './serialization';
 import { HOOK_NAMES, PluginContext, checkPrefix, type HookName } from './plugin-context';
 import type { ValidatorCompiler } from './validation';
 import { makeBodyPrelude } from './body-prelude';
+import { bindBodyStream } from './body-stream';
 import type { ContentTypeParserFn, ContentTypeParserOptions } from './content-type-parser';
 import { idSource, requestLoggingHooks, resolveLogging, type Logger, type ResolvedLogging } from './logger';
 import { enqueueAfter, enqueuePlugin, load, newLoader, pluginFunction, type Loadable, type Plugin, type PluginModule } from './plugin-loader';
@@ -261,11 +262,13 @@ export class App<TP extends TypeProvider = DefaultTypeProvider> {
     }
     for (const r of root.routes) {
       const rc = root.routeCtx.get(r) as RouteCtx;
-      const prelude = makeBodyPrelude({ method: r.method, parsers: rc.ctx.parsers, validators: rc.validators, bodyLimit: rc.bodyLimit });
+      const prelude = rc.stream ? null : makeBodyPrelude({ method: r.method, parsers: rc.ctx.parsers, validators: rc.validators, bodyLimit: rc.bodyLimit });
       // Without hooks the body step runs on the dispatcher's fast path (route.body), not as a preHandler.
       const hooks = rc.ctx.resolveHooks(rc.own);
       r.hooks = hooks === null ? null : rc.ctx.resolveHooks(rc.own, prelude);
       r.body = hooks === null ? prelude : null;
+      // A streamed body's stream is made before any hook can go async (src/body-stream.ts).
+      if (rc.stream) bindBodyStream(r);
       r.errorHandler = rc.ctx.resolveErrorHandler();
       Object.assign(r, this.classesOf(rc.ctx));
     }
@@ -436,6 +439,10 @@ export class App<TP extends TypeProvider = DefaultTypeProvider> {
       notFound: notFoundFor(root.notFoundHandler, root.prefixNotFound),
       fallbackRoute: (id, path, handler) => this.fallbackRoute(id, path, handler),
       errorHandler: root._ctx.errorHandler,
+      streamLimit: (r) => {
+        const rc = root.routeCtx.get(r);
+        return rc !== undefined && rc.stream ? rc.bodyLimit : -1;
+      },
     }, closedHook);
   }
 

@@ -43,6 +43,7 @@ export const codes = {
   SALVO_ERR_FORBIDDEN: def('SALVO_ERR_FORBIDDEN', 'Forbidden: %s', 403),
   SALVO_ERR_PRECONDITION_FAILED: def('SALVO_ERR_PRECONDITION_FAILED', 'A precondition failed: %s', 412),
   SALVO_ERR_RANGE_NOT_SATISFIABLE: def('SALVO_ERR_RANGE_NOT_SATISFIABLE', 'The range is outside the file: %s', 416),
+  SALVO_ERR_BODY_ABORTED: def('SALVO_ERR_BODY_ABORTED', 'aborted: the connection ended before the request body did', 400),
   SALVO_ERR_HANDLER_TIMEOUT: def('SALVO_ERR_HANDLER_TIMEOUT', 'The request was not answered within requestTimeout', 503),
   // Protocol errors found by the parser (sent, then the connection closes).
   SALVO_ERR_BAD_REQUEST: def('SALVO_ERR_BAD_REQUEST', 'Malformed request', 400),

@@ -35,6 +35,15 @@ export const CTL_PAUSE = 5;
 
 export const F_KEEP_ALIVE = 1;
 export const F_EXPECT_CONTINUE = 2;
+/** The row's body is streamed (native/layout.h kStreamBody): not in the slab, delivered by body() calls. */
+export const F_STREAM_BODY = 4;
+/** A streamed row's head asked for keep-alive (F_KEEP_ALIVE is clear until its body has ended). */
+export const F_BODY_KEEP_ALIVE = 8;
+
+/** body()'s last argument (native/layout.h BodyEvent); 400/413/431 mean the body was refused with that status. */
+export const BODY_MORE = 0;
+export const BODY_END = 1;
+export const BODY_ABORTED = 2;
 
 /** Method ids as the parser reports them; index 0 means "read the bytes". */
 export const METHODS = ['', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE'] as const;

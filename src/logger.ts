@@ -12,6 +12,7 @@
  * log lines and the hooks' slower lifecycle; a child logger is made only
  * when a handler reads `req.log`.
  */
+import type { BodyStreams } from './body-stream';
 import { performance } from 'node:perf_hooks';
 import { SalvoError } from './errors';
 import type { Hook } from './lifecycle';
@@ -67,6 +68,8 @@ export interface RequestEnv {
   /** The root logger (NOOP_LOGGER when logging is off). */
   log: Logger;
   label: string;
+  /** The server's streamed request bodies (src/body-stream.ts). */
+  bodies?: BodyStreams;
 }
 
 /** Per-request logging state, made when `req.id` or `req.log` is first read. */

@@ -17,6 +17,13 @@ export interface NativeServerCallbacks {
   detachPending(end: boolean): void;
   /** What a virtual (inject) connection writes. */
   onVirtualWrite(connId: number, bytes: Uint8Array): void;
+  /**
+   * Bytes [off, off + len) of `slab` are the next part of a streamed request
+   * body (copy them now: the slab is reused); `event`: BODY_MORE, BODY_END,
+   * BODY_ABORTED or the status it is refused with.  Return false to stop
+   * reading the connection until resumeBody.
+   */
+  body(connId: number, slab: Uint8Array | undefined, off: number, len: number, event: number): boolean;
 }
 
 export interface NativeServerOptions {
@@ -68,7 +75,10 @@ export interface NativeServer {
   inject(bytes: Uint8Array): number;
   /** Processes a virtual connection's bytes (after JS has registered it). */
   injectRun(connId: number): void;
-  addRoute(methodId: number, pattern: string, id: number): boolean;
+  /** streamLimit >= 0: the route's body is streamed, at most that many bytes (-1: buffered). */
+  addRoute(methodId: number, pattern: string, id: number, streamLimit: number): boolean;
+  /** A streamed body's consumer wants more: read the connection again. */
+  resumeBody(connId: number): void;
   stats(): NativeStats;
 }
 

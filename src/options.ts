@@ -145,7 +145,7 @@ export interface ListenOptions {
 
 export const LISTEN_KEYS = ['port', 'host', 'backlog', 'reusePort'];
 
-export const ROUTE_KEYS = ['schema', 'bodyLimit', 'onRequest', 'preHandler', 'onSend', 'onResponse', 'onError', 'timeout'];
+export const ROUTE_KEYS = ['schema', 'bodyLimit', 'bodyStream', 'onRequest', 'preHandler', 'onSend', 'onResponse', 'onError', 'timeout'];
 
 /** The schema keys of a route: the request parts validated (src/validation.ts) and the response serializers. */
 const SCHEMA_KEYS = ['body', 'querystring', 'params', 'headers', 'response'];

@@ -21,6 +21,8 @@ import {
   HDR_STRIDE, METHODS, R_BODY_LEN, R_BODY_OFF, R_FLAGS, R_HDR_COUNT, R_HDR_START, R_METHOD,
   R_METHOD_LEN, R_METHOD_OFF, R_PARAM_COUNT, R_PARAMS, R_MINOR, R_PATH_LEN, R_PATH_OFF, R_TARGET_LEN, R_TARGET_OFF, F_KEEP_ALIVE,
 } from './layout';
+import type { Readable } from 'node:stream';
+import { requestStream } from './body-stream';
 import { parseCookies } from './cookies';
 import { noSecret, type CookieSigner, type UnsignResult } from './cookie-signing';
 import { SalvoError } from './errors';
@@ -453,6 +455,17 @@ export class Request<P = Params, B = Buffer, Q = Query, H = Headers> {
 
   set body(v: B) {
     this._parsedBody = v;
+  }
+
+  /**
+   * The body as a Readable.  On a `bodyStream` route it yields the body as it
+   * arrives (each chunk a copy of its own; the connection stops being read
+   * while 64 KiB wait unread); it fails with SALVO_ERR_BODY_ABORTED when the
+   * client goes away, SALVO_ERR_BODY_TOO_LARGE past bodyLimit.  Elsewhere it
+   * yields the buffered body.  The same stream on every call.
+   */
+  stream(): Readable {
+    return requestStream(this, () => this._rawBody());
   }
 
   /** @internal The body's bytes, whatever `body` holds. */

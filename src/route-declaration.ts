@@ -6,6 +6,7 @@
  * hooks.  What depends on the whole app (hooks of enclosing plugins, body
  * step, classes) is resolved at start from the RouteCtx kept beside it.
  */
+import { streamLimit } from './body-stream';
 import { SalvoError } from './errors';
 import { MAX_ROUTE_PARAMS } from './layout';
 import type { Handler, Hooks, Route } from './lifecycle';
@@ -23,6 +24,8 @@ export interface RouteCtx {
   ctx: PluginContext;
   validators: Validators | null;
   bodyLimit: number;
+  /** bodyStream: the body is handed to the handler as it arrives (src/body-stream.ts). */
+  stream: boolean;
 }
 
 /**
@@ -56,10 +59,19 @@ export function declareRoute(ctx: PluginContext, id: number, method: string, rou
   }
   // Validation runs first among the route's preHandler hooks (after every onRequest hook).
   const validators = compileValidation(method, path, schema, ctx.resolveValidatorCompiler());
-  const bodyLimit = o.bodyLimit === undefined ? -1 : positiveInt(`bodyLimit of ${method} ${path}`, o.bodyLimit, 0);
-  if (bodyLimit > maxBodySize) {
+  if (o.bodyStream !== undefined && typeof o.bodyStream !== 'boolean') {
+    throw new SalvoError('SALVO_ERR_INVALID_ARG', `bodyStream of ${method} ${path} must be a boolean`);
+  }
+  const stream = o.bodyStream === true;
+  if (stream && schema?.body !== undefined) {
+    throw new SalvoError('SALVO_ERR_INVALID_ARG', `${method} ${path} streams its body (bodyStream): it cannot have schema.body`);
+  }
+  // A streamed body is not buffered: its limit may pass maxBodySize (its default), up to 2^53 - 1.
+  const bodyLimit = stream ? streamLimit(`bodyLimit of ${method} ${path}`, o.bodyLimit, maxBodySize)
+    : o.bodyLimit === undefined ? -1 : positiveInt(`bodyLimit of ${method} ${path}`, o.bodyLimit, 0);
+  if (!stream && bodyLimit > maxBodySize) {
     // The addon buffers at most maxBodySize: a larger route limit could never be reached.
     throw new SalvoError('SALVO_ERR_INVALID_ARG', `bodyLimit of ${method} ${path} (${bodyLimit}) is larger than the app's maxBodySize (${maxBodySize})`);
   }
-  return { route, rc: { own, ctx, validators, bodyLimit } };
+  return { route, rc: { own, ctx, validators, bodyLimit, stream } };
 }

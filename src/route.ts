@@ -34,6 +34,13 @@ export interface RouteOptions<S extends RouteSchema = RouteSchema> {
    * At most the app's maxBodySize (which bounds what is buffered).
    */
   bodyLimit?: number;
+  /**
+   * Stream the body instead of buffering it: the handler runs once the head
+   * has arrived and reads the body from `req.stream()` (a Readable); `req.body`
+   * stays empty.  bodyLimit then defaults to the app's maxBodySize and may be
+   * larger (up to 2^53 - 1): nothing is buffered.  See docs/API.md.
+   */
+  bodyStream?: boolean;
   /** Hooks for this route only, run after the app's. */
   onRequest?: Hook | Hook[];
   preHandler?: Hook | Hook[];

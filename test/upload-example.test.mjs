@@ -1,6 +1,7 @@
 // examples/upload.ts as a user runs it (PORT=0): a multipart/form-data POST with two files
-// and a field, over a real socket, parsed by busboy inside a content-type parser; each
-// file's size and SHA-256 match what was sent. Not multipart -> 415; a broken form -> 400.
+// and a field, over a real socket, streamed into busboy (bodyStream); each file's size and
+// SHA-256 match what was sent, also for a file larger than the default maxBodySize (1 MiB).
+// Not multipart -> 415; a broken form -> 400.
 import t from 'tap'
 import { spawn } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -39,6 +40,17 @@ t.test('examples/upload.ts: two files and a field', async (t) => {
       { field: 'a', filename: 'a.bin', mimeType: 'application/octet-stream', size: a.length, sha256: sha(a) },
       { field: 'b', filename: 'notes.txt', mimeType: 'text/plain', size: b.length, sha256: sha(b) },
     ],
+  })
+  // 5 MiB: five times the default maxBodySize, which a buffered body could not pass.
+  const big = Buffer.alloc(5 * 1024 * 1024)
+  for (let i = 0; i < big.length; i += 4096) big[i] = (i / 4096) & 0xff
+  const bigForm = new FormData()
+  bigForm.append('big', new Blob([big]), 'big.bin')
+  const rb = await fetch(url, { method: 'POST', body: bigForm })
+  t.equal(rb.status, 200)
+  t.same(await rb.json(), {
+    fields: {},
+    files: [{ field: 'big', filename: 'big.bin', mimeType: 'application/octet-stream', size: big.length, sha256: sha(big) }],
   })
   const plain = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: 'x' })
   t.equal(plain.status, 415)

@@ -1118,6 +1118,119 @@ void test_pipeline() {
   }
 }
 
+
+/* ---- streamed bodies (a bodyStream route) -------------------------------- */
+
+/* decode_chunked_stream over `in` cut at `cuts`: each read is a fresh
+ * guarded copy of the bytes not consumed yet (the connection hands every
+ * read to the decoder and keeps nothing of it), the decoded bytes of all
+ * calls concatenated.  The result is the first that is not incomplete. */
+RefResult run_stream(const std::string& in, size_t max_body, const std::vector<size_t>& cuts) {
+  RefResult r;
+  r.result = salvo::kChunkedIncomplete;
+  salvo::ChunkScan cs;
+  size_t at = 0;
+  for (size_t i = 0; i <= cuts.size() && r.result == salvo::kChunkedIncomplete; i++) {
+    size_t end = i < cuts.size() ? cuts[i] : in.size();
+    if (end < at) continue;
+    std::string piece = in.substr(at, end - at);
+    char* buf = g_buf->place(piece);
+    size_t got = 0;
+    r.result = salvo::decode_chunked_stream(buf, piece.size(), max_body, &cs, &got);
+    check(got <= piece.size(), "decoded within the read");
+    r.decoded.append(buf, got);
+    if (r.result == salvo::kChunkedComplete) {
+      check(cs.resume <= piece.size(), "complete within the read");
+      r.encoded = at + cs.resume;
+    }
+    at = end;
+  }
+  if (r.result != salvo::kChunkedComplete) r.decoded.clear();  // as the reference reports
+  return r;
+}
+
+void test_stream_decode() {
+  Rng rng{0x5eedb0d1e5ULL};
+  int mismatches = 0;
+  for (int it = 0; it < 3000; it++) {
+    auto body = random_body(rng);
+    const std::string& s = body.first;
+    std::vector<size_t> every, some;
+    for (size_t k = 1; k < s.size(); k++) every.push_back(k);
+    for (size_t k = rng.below(8); k < s.size(); k += 1 + rng.below(40)) some.push_back(k);
+    for (const auto* cuts : {&every, &some}) {
+      RefResult got = run_stream(s + "GET / HTTP/1.1\r\n\r\n", 1024, *cuts);
+      check(got.result == salvo::kChunkedComplete && got.decoded == body.second &&
+                got.encoded == s.size(),
+            "streamed decode of a valid body " + show(s) + " gave " + describe(got));
+    }
+  }
+  /* Mutations: the same verdict and data as the reference (inputs are far
+   * below the wire limit, which only the buffered scan has). */
+  const unsigned char special[] = {0x00, 0x0a, 0x0d, 0x20, 0x30, 0x3b, 0x3d, 0x46, 0x66, 0xff};
+  for (int it = 0; it < 20000; it++) {
+    std::string s = random_body(rng).first;
+    for (int o = 0; o < 2 && !s.empty(); o++) {
+      size_t pos = rng.below(s.size());
+      char c = static_cast<char>(special[rng.below(sizeof special)]);
+      switch (rng.below(3)) {
+        case 0: s[pos] = c; break;
+        case 1: s.insert(pos, 1, c); break;
+        case 2: s.erase(pos, 1); break;
+      }
+    }
+    size_t max_body = rng.below(4) == 0 ? rng.below(40) : 1024;
+    std::vector<size_t> cuts;
+    for (size_t k = rng.below(16); k < s.size(); k += 1 + rng.below(24)) cuts.push_back(k);
+    RefResult ref = ref_chunked(s, max_body);
+    RefResult got = run_stream(s, max_body, cuts);
+    if (!(got == ref) && ++mismatches <= 10)
+      fprintf(stderr, "  stream %s\n  ref %s\n  input %s (max_body %zu)\n", describe(got).c_str(),
+              describe(ref).c_str(), show(s).c_str(), max_body);
+    check(got == ref, "streamed decode of random input agrees with the reference");
+  }
+  // No wire limit: 1-byte chunks of a body far past 2 x max_body + 64 KiB of framing.
+  std::string many;
+  for (int i = 0; i < 40000; i++) many += "1\r\nx\r\n";
+  many += "0\r\n\r\n";
+  RefResult big = run_stream(many, 40000, {65536, 131072});
+  check(big.result == salvo::kChunkedComplete && big.decoded.size() == 40000,
+        "streamed decode has no wire limit");
+  check(run_stream(many, 39999, {65536}).result == salvo::kChunkedTooLarge,
+        "streamed decode: one byte past max_body is 413");
+}
+
+/* next_head then next_body frame exactly as next_message does. */
+void test_head_then_body() {
+  const std::string cases[] = {
+      "GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+      "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+      "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhel",
+      kChunkedHead + "2\r\nhi\r\n0\r\n\r\n",
+      kChunkedHead + "2\r\nhi\r\n",
+      kChunkedHead + "zz\r\n",
+      "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "POST /p HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: a\r\n",
+  };
+  for (ParserImpl impl : g_impls) {
+    for (const std::string& in : cases) {
+      Limits l;
+      Framed whole = frame(impl, in, l);
+      char* buf = g_buf->place(in);
+      std::vector<HeaderField> fields(l.max_headers);
+      Message m;
+      int r = salvo::next_head(impl, buf, in.size(), l, fields.data(), &m);
+      if (r > 0) {
+        check(static_cast<size_t>(r) == m.head_len, "next_head returns the head's length");
+        r = salvo::next_body(buf, in.size(), l, &m);
+      }
+      check(r == whole.result, "next_head + next_body == next_message for " + show(in) + ": " +
+                                   std::to_string(r) + " vs " + std::to_string(whole.result));
+      if (r > 0) check(std::string(buf + m.head_len, m.body_len) == whole.body, "same body");
+    }
+  }
+}
 }  // namespace
 
 int main() {
@@ -1135,5 +1248,7 @@ int main() {
   test_decode_in_place();
   test_random();
   test_pipeline();
+  test_stream_decode();
+  test_head_then_body();
   return finish();
 }
