@@ -21,7 +21,7 @@ async function start (t, env) {
   t.teardown(async () => {
     if (child.exitCode === null && child.signalCode === null) { child.send('close'); await withTimeout(exited, 10_000, 'fixture exit').catch(() => child.kill('SIGKILL')) }
   })
-  const [msg] = await withTimeout(once(child, 'message'), 20_000, 'fixture start')
+  const [msg] = await withTimeout(once(child, 'message'), 60_000, 'fixture start') // 3 processes under the ASan preload on a loaded 2-core machine: 20 s was not enough once
   return { child, msg, exited }
 }
 
