@@ -104,11 +104,18 @@ function awaitAnswers (st, n, ms) {
   })
 }
 
+/**
+ * `count` rounds on every connection; each connection writes its next batch as soon as its
+ * answers are in (as wrk's pipeline.lua does), so none sits idle past the server's
+ * keep-alive timeout while a slow case (the logger under valgrind) answers the others.
+ */
 async function rounds (conns, batch, depth, count) {
-  for (let r = 0; r < count; r++) {
-    for (const st of conns) st.sock.write(batch)
-    await Promise.all(conns.map((st) => awaitAnswers(st, st.answers + depth, ROUND_MS)))
-  }
+  await Promise.all(conns.map(async (st) => {
+    for (let r = 0; r < count; r++) {
+      st.sock.write(batch)
+      await awaitAnswers(st, st.answers + depth, ROUND_MS)
+    }
+  }))
 }
 
 function control (pid, flag) {
@@ -200,6 +207,7 @@ async function main () {
   })
   let stderr = ''
   server.stderr.on('data', (d) => { stderr = (stderr + d).slice(-8192) })
+  serverStderr = () => stderr
   const kill = () => {
     if (server.exitCode === null) server.kill('SIGKILL')
     fs.rmSync(`/tmp/perf-${server.pid}.map`, { force: true })
@@ -275,7 +283,11 @@ let tmpDir = null
 process.on('exit', () => { if (tmpDir !== null && !keepDir) fs.rmSync(tmpDir, { recursive: true, force: true }) })
 let keepDir = false
 
+let serverStderr = () => ''
+
 main().catch((err) => {
   console.error(err.message)
+  const tail = serverStderr().split('\n').filter((l) => !/^==\d+==/.test(l)).join('\n').trim()
+  if (tail !== '') console.error('server stderr:\n' + tail.slice(-4000))
   process.exit(1)
 })

@@ -117,23 +117,8 @@ export function writeHead(
     t[pos + 3] = 10;
     return pos + 4;
   }
-  if (conn === CONN_DEFAULT && extra.length <= INLINE_EXTRA) {
-    // A few header lines (cors, a cookie): copied here, without the concatenation and the latin1Write call.
-    t[pos] = 13;
-    t[pos + 1] = 10;
-    pos += 2;
-    const n = extra.length;
-    for (let i = 0; i < n; i++) t[pos + i] = extra.charCodeAt(i); // a typed array keeps the low byte, as latin1 does
-    pos += n;
-    t[pos] = 13; // the blank line (each extra line ends with its own CRLF)
-    t[pos + 1] = 10;
-    return pos + 2;
-  }
   return pos + latin1Write.call(t, '\r\n' + CONN_HEADER[conn] + extra + '\r\n', pos);
 }
-
-/** Extra header text up to this long is copied char by char by writeHead (measured: cheaper than one latin1Write call). */
-const INLINE_EXTRA = 256;
 
 /** Writes a whole response with a string body. `room` must cover headBound + 3 * body.length. */
 export function writeText(

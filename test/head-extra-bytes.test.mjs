@@ -1,7 +1,6 @@
-// The head of an answer with header lines of its own (src/response.ts writeHead): short
-// extra text is copied into the output byte by byte, longer text goes through latin1Write.
-// Both must give the same bytes: each line as set, obs-text (U+0080-U+00FF) as one latin1
-// byte, then exactly one blank line; keep-alive and close answers alike, pipelined.
+// The head of an answer with header lines of its own (src/response.ts writeHead), a few or
+// many: each line as set, obs-text (U+0080-U+00FF) as one latin1 byte, then exactly one
+// blank line; keep-alive and close answers alike, pipelined.
 import t from 'tap'
 import { listenApp } from './helpers/api.mjs'
 import { connect, get } from './helpers/raw-client.mjs'
