@@ -86,7 +86,11 @@ function connection (port) {
       if (st.waiter !== null) st.waiter()
     })
     sock.on('error', (err) => { st.error = err; if (st.waiter !== null) st.waiter() })
-    sock.on('close', () => { st.error = st.error || new Error('the server closed a connection'); if (st.waiter !== null) st.waiter() })
+    sock.on('close', () => {
+      const seen = JSON.stringify(Object.fromEntries(st.statuses))
+      st.error = st.error || new Error(`the server closed a connection after ${st.answers} answers (statuses ${seen}; unparsed: ${JSON.stringify(st.buf.subarray(0, 200).toString('latin1'))})`)
+      if (st.waiter !== null) st.waiter()
+    })
     sock.once('connect', () => resolve(st))
     sock.once('error', reject)
   })
