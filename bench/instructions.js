@@ -262,6 +262,10 @@ async function main () {
   if (map !== null) last = nameJit(last, map)
   else console.log('(no perf map: JS frames are addresses)')
   const scale = o.rounds * perRound
+  // The totals count every thread: V8's background GC (concurrent marking, sweeping) lands in
+  // one phase or the other. The main thread's share (`main` inclusive) varies less.
+  const mainLine = annotate(last, true, 40).find((l) => /\?\?\?:main \[/.test(l))
+  if (mainLine !== undefined) console.log(`main thread, phase 2: ${(Number(mainLine.trim().split(/\s+/)[0].replace(/,/g, '')) / scale).toFixed(0)} Ir/request`)
   for (const inclusive of [true, false]) {
     console.log(`\ntop functions, ${inclusive ? 'inclusive' : 'self'} (Ir per request, phase 2):`)
     let shown = 0
