@@ -174,31 +174,21 @@ function bytesOf(res: Reply): number {
  * output or its connection's queue; for a stream, after its last chunk).
  */
 export function requestLoggingHooks(log: Logger, label: string): { onRequest: Hook; onResponse: Hook } {
-  // The default label gets object literals of one fixed shape (pino walks each line's keys: a
-  // computed key or a spread makes a new shape or a dictionary per request).
-  const byReqId = label === 'reqId';
   return {
     onRequest(req: Request) {
       const lg = req._logState();
       lg.t0 = performance.now();
-      const r = { method: req.method, url: req.url, host: req.header('host'), remoteAddress: req.ip };
       // The root logger with the id as a field: no child logger unless the handler reads req.log.
-      log.info(byReqId ? { reqId: lg.id, req: r } : { [label]: lg.id, req: r }, 'incoming request');
+      log.info({ [label]: lg.id, req: { method: req.method, url: req.url, host: req.header('host'), remoteAddress: req.ip } }, 'incoming request');
     },
     onResponse(req: Request, res: Reply) {
       const lg = req._logState();
-      const status = { statusCode: res.statusCode };
-      const bytes = bytesOf(res);
-      const time = lg.t0 >= 0 ? performance.now() - lg.t0 : -1;
+      const fields: Record<string, unknown> = { res: { statusCode: res.statusCode } };
+      if (lg.t0 >= 0) fields.responseTime = performance.now() - lg.t0;
+      fields.bytes = bytesOf(res);
       // The child logger if the handler made one (it carries the id and what the handler bound), else the root.
-      if (lg.log !== null) lg.log.info(time >= 0 ? { res: status, responseTime: time, bytes } : { res: status, bytes }, 'request completed');
-      else if (byReqId) log.info(time >= 0 ? { reqId: lg.id, res: status, responseTime: time, bytes } : { reqId: lg.id, res: status, bytes }, 'request completed');
-      else {
-        const fields: Record<string, unknown> = { [label]: lg.id, res: status };
-        if (time >= 0) fields.responseTime = time;
-        fields.bytes = bytes;
-        log.info(fields, 'request completed');
-      }
+      if (lg.log !== null) lg.log.info(fields, 'request completed');
+      else log.info({ [label]: lg.id, ...fields }, 'request completed');
     },
   };
 }
