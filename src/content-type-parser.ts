@@ -42,15 +42,18 @@ export interface Parser {
   readonly bodyLimit: number;
   /** The built-in raw catch-all (a JSON Schema cannot validate bytes: schema.body routes answer 415 for it). */
   readonly raw: boolean;
+  /** Takes a done callback (declared with 3 parameters): read once here, not per request (Function.length is an accessor). */
+  readonly callback: boolean;
 }
 
-const RAW: Parser = { fn: (_req: Request, body: Buffer) => body, asString: false, bodyLimit: -1, raw: true };
-const TEXT: Parser = { fn: (_req: Request, body: string) => body, asString: true, bodyLimit: -1, raw: false };
+const RAW: Parser = { fn: (_req: Request, body: Buffer) => body, asString: false, bodyLimit: -1, raw: true, callback: false };
+const TEXT: Parser = { fn: (_req: Request, body: string) => body, asString: true, bodyLimit: -1, raw: false, callback: false };
 const JSON_PARSER: Parser = {
   fn: (req: Request, body: string) => (body.length === 0 ? undefined : parseJson(body, req._poison)),
   asString: true,
   bodyLimit: -1,
   raw: false,
+  callback: false,
 };
 
 /** The media type of a Content-Type value: before ';', trimmed, lower case ('' when absent). */
@@ -123,6 +126,7 @@ export class ContentTypeParsers {
       asString: o.parseAs === 'string',
       bodyLimit: limit === undefined ? -1 : (limit as number),
       raw: false,
+      callback: (fn as ContentTypeParserFn).length >= 3,
     };
     const list = Array.isArray(types) ? types : [types];
     if (list.length === 0) throw new SalvoError('SALVO_ERR_INVALID_ARG', 'addContentTypeParser() needs at least one content type');
@@ -269,7 +273,7 @@ export function runParser(p: Parser, req: Request): unknown {
   // A string parser's text is decoded straight from the request's bytes (no Buffer copy first).
   const input = p.asString ? req._text() : req._rawBody();
   try {
-    if (p.fn.length >= 3) {
+    if (p.callback) {
       return new Promise((resolve, reject) => {
         (p.fn as (r: Request, b: unknown, d: (e: Error | null, v?: unknown) => void) => void)(req, input, (err, v) =>
           err ? reject(parseError(err)) : resolve(v),
