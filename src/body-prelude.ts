@@ -39,10 +39,9 @@ export function makeBodyPrelude(d: BodyPreludeDef): Hook | null {
     if (bodyLimit !== -1 && n > bodyLimit) throw tooLarge(`this route's bodyLimit (${bodyLimit} bytes)`);
     let body: unknown = undefined;
     if (n > 0 && parse && (!anyMethod || parses(req.method))) {
-      const type = req.header('content-type');
-      const p = parsers.find(type);
+      const p = parsers.forRequest(req);
       // The raw catch-all gives bytes, which a JSON Schema cannot describe: 415 as before parsers existed.
-      if (p === null || (p.raw && schemaBody)) throw new SalvoError('SALVO_ERR_UNSUPPORTED_MEDIA_TYPE', mediaType(type) || '(none)');
+      if (p === null || (p.raw && schemaBody)) throw new SalvoError('SALVO_ERR_UNSUPPORTED_MEDIA_TYPE', mediaType(req.header('content-type')) || '(none)');
       if (p.bodyLimit !== -1 && n > p.bodyLimit) throw tooLarge(`its parser's bodyLimit (${p.bodyLimit} bytes)`);
       if (!p.raw) {
         const v = runParser(p, req);

@@ -223,3 +223,34 @@ t.test('API misuse throws SALVO_ERR_* codes', async (t) => {
   throwsCode(t, () => app.addContentTypeParser('c/d', () => 1), 'SALVO_ERR_ALREADY_STARTED', 'after start')
   throwsCode(t, () => app.removeContentTypeParser('c/d'), 'SALVO_ERR_ALREADY_STARTED', 'remove after start')
 })
+
+// The body step keeps the last request's Content-Type value and parser and compares the next
+// request's value with it byte for byte (no string made): requests of one pipelined batch that
+// alternate types, spell the same type or the field's name differently, or drop the field must
+// each get the parser of their own Content-Type (a repeated Content-Type is the addon's 400).
+t.test('pipelined requests with changing Content-Type each get their own parser', async (t) => {
+  const { listenApp } = await import('./helpers/api.mjs')
+  const { connect, post } = await import('./helpers/raw-client.mjs')
+  const { port } = await listenApp(t, {
+    setup (app) {
+      app.addContentTypeParser('application/x-tag', { parseAs: 'string' }, (req, body) => 'tag:' + body)
+      app.post('/d', (req) => describe(req))
+    },
+  })
+  const sends = [
+    [{ 'Content-Type': 'application/json' }, '{"a":1}', { kind: 'object', body: { a: 1 } }],
+    [{ 'Content-Type': 'application/json' }, '{"a":2}', { kind: 'object', body: { a: 2 } }],
+    [{ 'Content-Type': 'text/plain' }, '{"a":3}', { kind: 'string', body: '{"a":3}' }],
+    [{ 'Content-Type': 'application/jsoN' }, '{"a":4}', { kind: 'object', body: { a: 4 } }],
+    [{ 'content-type': 'application/x-tag' }, 'x', { kind: 'string', body: 'tag:x' }],
+    [{ 'CONTENT-TYPE': 'application/x-tag' }, 'y', { kind: 'string', body: 'tag:y' }],
+    [{ 'Content-Type': 'application/x-tagz' }, 'z', { kind: 'buffer', body: 'z' }],
+    [{}, '{"a":5}', { kind: 'buffer', body: '{"a":5}' }],
+    [{ 'Content-Type': 'text/plain', 'X-Content-Type': 'application/json' }, 'w', { kind: 'string', body: 'w' }],
+    [{ 'Content-Typ': 'application/json' }, '{"a":6}', { kind: 'buffer', body: '{"a":6}' }],
+  ]
+  const c = await connect(t, port)
+  await c.write(Buffer.concat(sends.map(([h, b]) => post('/d', b, { headers: h }))))
+  const rs = await c.readResponses(sends.length)
+  t.same(rs.map((r) => JSON.parse(r.text)), sends.map((s) => s[2]))
+})

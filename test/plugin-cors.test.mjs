@@ -83,3 +83,51 @@ t.test('cors: options are validated', async (t) => {
   }
   t.equal(cors[Symbol.for('skip-override')], true, 'marked skip-override: applies app-wide')
 })
+
+// origin '*' (the default) knows its lines at start: they are recorded without reading Origin or
+// checking the value per request. The answer must be what reply.header() would have made: the
+// lines on every answer, readable by later hooks and the handler, replaceable and removable,
+// preflights answered with their extra lines, and a value that is no valid header value
+// refused per request as before (500: reply.header() throws).
+forBoth(t, "cors: origin '*' with credentials and exposed headers: lines as reply.header() sets them", {
+  setup (app) {
+    const { cors } = salvo()
+    cors(app, { credentials: true, exposedHeaders: ['X-Total', 'X-Page'], maxAge: 5 })
+    app.get('/seen', (req, res) => ({ acao: res.getHeader('access-control-allow-origin'), acac: res.getHeader('Access-Control-Allow-Credentials') }))
+    app.get('/replaced', (req, res) => {
+      res.header('access-control-allow-origin', 'https://mine.example')
+      res.removeHeader('Access-Control-Expose-Headers')
+      return 'r'
+    })
+  }
+}, async (t, { request }) => {
+  const r = await request({ url: '/seen' })
+  t.same(JSON.parse(r.body), { acao: '*', acac: 'true' }, 'the handler reads the lines the hook set')
+  t.equal(r.headers['access-control-allow-origin'], '*')
+  t.equal(r.headers['access-control-allow-credentials'], 'true')
+  t.equal(r.headers['access-control-expose-headers'], 'X-Total, X-Page')
+  t.notOk('vary' in r.headers, "no Vary for '*'")
+  const rep = await request({ url: '/replaced' })
+  t.equal(rep.headers['access-control-allow-origin'], 'https://mine.example', 'replaced, not doubled')
+  t.notOk('access-control-expose-headers' in rep.headers, 'removed')
+  const p = await request(pre('/seen', 'https://a.example'))
+  t.equal(p.statusCode, 204)
+  t.equal(p.headers['access-control-allow-origin'], '*')
+  t.equal(p.headers['access-control-max-age'], '5')
+  t.equal(p.headers['access-control-allow-methods'], 'GET, HEAD, PUT, PATCH, POST, DELETE')
+  const nf = await request({ url: '/nowhere' })
+  t.equal(nf.statusCode, 404)
+  t.equal(nf.headers['access-control-allow-origin'], '*', 'the 404 too')
+})
+
+forBoth(t, 'cors: an origin string that is no valid header value fails each request as before', {
+  setup (app) {
+    const { cors } = salvo()
+    cors(app, { origin: 'https://a.example\r\nX-Injected: 1' })
+    app.get('/r', () => 'ok')
+  }
+}, async (t, { request }) => {
+  const r = await request({ url: '/r' })
+  t.equal(r.statusCode, 500)
+  t.notOk('x-injected' in r.headers, 'nothing injected')
+})

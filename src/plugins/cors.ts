@@ -9,7 +9,8 @@
  */
 import { SalvoError } from '../errors';
 import { checkKeys, objectArg } from '../options';
-import type { Reply } from '../reply';
+import { checkHeaderValue } from '../headers';
+import { LOCK_NONE, type Reply } from '../reply';
 import type { Request } from '../request';
 import { SKIP_OVERRIDE, type PluginTarget } from './plugin';
 
@@ -112,6 +113,27 @@ export function cors(app: PluginTarget, options?: CorsOptions): void {
     }
   };
 
+  // The usual setup ('*', or one origin string, no credentials/exposed headers to decide per
+  // request) knows its header lines at start: checked once here, then each request records them
+  // without reading Origin or checking the value again (reply.header() would do both).
+  const fixed = fixedAllow(o.origin);
+  const fixedOk = fixed !== null && !vary && valueOk(fixed) && (exposed === null || valueOk(exposed));
+  if (fixedOk) {
+    const allow = fixed as string;
+    app.addHook('onRequest', (req: Request, res: Reply) => {
+      if (res._lock !== LOCK_NONE || res._sent) {
+        apply(req, res, allow); // reply.header() says what is wrong
+      } else {
+        res._setField('access-control-allow-origin', 'Access-Control-Allow-Origin', [allow]);
+        if (credentials) res._setField('access-control-allow-credentials', 'Access-Control-Allow-Credentials', ['true']);
+        if (exposed !== null) res._setField('access-control-expose-headers', 'Access-Control-Expose-Headers', [exposed]);
+        if (preflight && req.method === 'OPTIONS' && req.header('access-control-request-method') !== undefined) apply(req, res, allow);
+      }
+      answerPreflight(req, res);
+      return undefined;
+    });
+    return;
+  }
   app.addHook('onRequest', (req: Request, res: Reply) => {
     const d = decide(req.header('origin'), req);
     if (d instanceof Promise) {
@@ -126,6 +148,22 @@ export function cors(app: PluginTarget, options?: CorsOptions): void {
   });
 }
 (cors as unknown as Record<symbol, boolean>)[SKIP_OVERRIDE] = true;
+
+/** The Access-Control-Allow-Origin value of an origin option that does not depend on the request, else null. */
+function fixedAllow(o: unknown): string | null {
+  if (o === undefined || o === '*') return '*';
+  if (typeof o === 'string') return o; // (sent with Vary: Origin, so not taken as fixed by the caller)
+  return null;
+}
+
+function valueOk(v: string): boolean {
+  try {
+    checkHeaderValue('cors', v);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** A Vary value with `field` added once. */
 export function varyWith(current: string | string[] | undefined, field: string): string {
