@@ -22,14 +22,13 @@ import { isThenable, Lifecycle, type ErrorHandler, type Route } from './lifecycl
 import { Output } from './output';
 import { isReadable, Reply, TIMED_OUT } from './reply';
 import { LateAnswers } from './late-answers';
+import { BatchRequests } from './batch-requests';
 import type { Request } from './request';
 import type { RequestEnv } from './logger';
 import { CONN_CLOSE, type DateCache } from './response';
 import type { Router } from './router';
 import { RowRouter } from './row-router';
 import { Streams } from './streaming';
-
-const latin1Slice = Buffer.prototype.latin1Slice as (this: Uint8Array, start: number, end: number) => string;
 
 export type { Handler, Hook, SendHook, ErrorHook, ErrorHandler, Hooks, Route, RequestCtor } from './lifecycle';
 
@@ -77,9 +76,8 @@ export class Dispatcher {
   private tick = 0;
   /** The sweep's timer; null when no route has a timeout. */
   private readonly sweepTimer: NodeJS.Timeout | null = null;
-  /** Replies of the last batch whose requests still view its slab (see detachPending). */
-  private readonly lazy: (Reply | null)[] = [];
-  private lazyLen = 0;
+  /** Requests of the last batch that still view its slab (src/batch-requests.ts). */
+  private readonly batch = new BatchRequests();
   /** Routes each row before its request is made (src/row-router.ts). */
   private readonly rowRouter: RowRouter;
 
@@ -128,43 +126,7 @@ export class Dispatcher {
    * it is ended; one still pending copies its own bytes out.
    */
   readonly detachPending = (end: boolean): void => {
-    const list = this.lazy;
-    const n = this.lazyLen;
-    this.lazyLen = 0;
-    // The still-pending requests of the batch copy their bytes out of one latin1 string made for
-    // all of them (one native call a batch instead of one a request; each keeps only its own slice).
-    let first = -1;
-    let last = -1;
-    for (let i = 0; i < n; i++) {
-      if (!(list[i] as Reply)._done) {
-        if (first < 0) first = i;
-        last = i;
-      }
-    }
-    let shared = '';
-    let slab: Uint8Array | null = null;
-    let from = 0;
-    if (first >= 0 && first !== last) {
-      const a = (list[first] as Reply)._req as Request;
-      const b = (list[last] as Reply)._req as Request;
-      if (a._slab === b._slab && a._raw === null && b._raw === null && !a._ended && !b._ended) {
-        slab = a._slab;
-        from = a._methodOff;
-        shared = latin1Slice.call(slab, from, b._bodyOff + b._bodyLen);
-      }
-    }
-    let open = 0;
-    for (let i = 0; i < n; i++) {
-      const res = list[i] as Reply;
-      list[i] = null;
-      const req = res._req as Request;
-      if (res._done) req._end();
-      else {
-        if (req._slab === slab && req._methodOff >= from && req._bodyOff + req._bodyLen <= from + shared.length) req._detachShared(shared, from);
-        else req._detach();
-        open++;
-      }
-    }
+    const open = this.batch.release();
     // The answers settled in the checkpoint leave now, after the detach (the requests stop viewing the slab first).
     if (end) this.queues.endCheckpoint();
     if (open > 0) this.queues.requeueFlush();
@@ -348,9 +310,7 @@ export class Dispatcher {
   /** `deliver` false: the caller finishes the reply itself (its onSend hooks went async). */
   private goAsync(connId: number, req: Request, res: Reply, route: Route, keep: boolean, deliver = true): number {
     // Still viewing the slab: the addon calls detachPending after the batch's microtasks.
-    if (this.lazyLen < this.lazy.length) this.lazy[this.lazyLen] = res;
-    else this.lazy.push(res);
-    this.lazyLen++;
+    this.batch.add(res);
     const cs = this.queues.ensure(connId);
     res._req = req;
     res._route = route;
