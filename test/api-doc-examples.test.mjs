@@ -136,3 +136,33 @@ t.test('the check can fail: an example that no longer matches the API is reporte
   t.match(r.out, /api-md-line-7\.ts\(1,\d+\): error TS2339: Property 'nope' does not exist/)
   t.match(r.out, /api-md-line-7\.ts\(2,\d+\): error TS2353: .*noSuchOption/)
 })
+
+t.test('docs/API.md: every public method has an example that calls it', async (t) => {
+  // The public surface from the built package itself: the methods of App, Reply, Request and
+  // Server (not `_`-prefixed internals), and the functions the package root exports.
+  // A method is public when its declaration (dist/*.d.ts) is neither `private` nor `@internal`.
+  const salvo = createRequire(import.meta.url)(root)
+  const declared = (file) => {
+    const text = readFileSync(path.join(root, 'dist', file), 'utf8')
+    const names = new Set()
+    for (const m of text.matchAll(/(\/\*\*(?:(?!\*\/)[\s\S])*\*\/\s*)?^ {4}(?:static )?(\w+)(?:<[^\n]*>)?\(/gm)) {
+      if (!(m[1] ?? '').includes('@internal')) names.add(m[2])
+    }
+    return names
+  }
+  const methods = (cls, file) => {
+    const pub = declared(file)
+    return Object.entries(Object.getOwnPropertyDescriptors(cls.prototype))
+      .filter(([name, d]) => name !== 'constructor' && !name.startsWith('_') && typeof d.value === 'function' && pub.has(name))
+      .map(([name]) => name)
+  }
+  const calls = new Set()
+  for (const [cls, file] of [[salvo.App, 'app.d.ts'], [salvo.Reply, 'reply.d.ts'], [salvo.Request, 'request.d.ts'], [salvo.Server, 'server.d.ts']]) {
+    for (const m of methods(cls, file)) calls.add(m)
+  }
+  for (const [name, v] of Object.entries(salvo)) if (typeof v === 'function' && /^[a-z]/.test(name)) calls.add(name)
+  const code = examples.map((b) => b.code).join('\n')
+  const missing = [...calls].filter((name) => !new RegExp(`(^|[^\\w$])${name}(<[^>]*>)?\\(`, 'm').test(code)).sort()
+  t.ok(calls.size > 40 && calls.has('get') && calls.has('send') && !calls.has('listenAsync'), `the public calls found (${calls.size})`)
+  t.same(missing, [], 'public calls without a checked example in docs/API.md')
+})

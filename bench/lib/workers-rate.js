@@ -14,8 +14,9 @@ const { parseSummary } = require('./tfb-latency')
 // hold the rate (as in lib/tfb-latency.js): its CPU per request is not comparable.
 const HELD = 0.95
 // CPU per request may differ this much between 1 and N workers before the
-// bench says it grew: the round-to-round spread of the figure at a fixed rate
-// on this shared 2-core VM is a few percent.
+// bench says it grew: a stated allowance for noise (the issue's "must not
+// grow"), not a measured spread; on a machine busy with other work the rounds
+// spread wider, which the per-round lines show.
 const MARGIN = 0.05
 
 /** h2load's argv for `rate` requests/s in total over `clients` connections, one request in flight each. */
