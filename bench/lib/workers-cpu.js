@@ -1,8 +1,10 @@
 'use strict'
 // Server CPU time for npm run bench:workers, read from /proc: the whole bench
-// process (/proc/self/stat: the worker threads, V8's helper threads working
+// process (/proc/PID/stat: the worker threads, V8's helper threads working
 // for them, and the primary, which only waits) and the worker threads alone
-// (/proc/self/task/TID/stat). The load tool is another process, never counted.
+// (/proc/PID/task/TID/stat). The load tool is another process, never counted.
+// /proc/PID, not /proc/self: reading /proc/self/task/TID/stat of a worker
+// thread failed with ENOENT in about a third of the runs here (Linux 6.18).
 // cluster()'s workers are threads of this process; their thread ids are the
 // tasks that appeared while the cluster started (workerTids).
 // Units: microseconds, from clock ticks (USER_HZ, `getconf CLK_TCK`): 10 ms
@@ -32,7 +34,7 @@ function statMicros (file) {
 
 /** This process's thread ids. */
 function tasks () {
-  return new Set(fs.readdirSync('/proc/self/task'))
+  return new Set(fs.readdirSync(`/proc/${process.pid}/task`))
 }
 
 /** The threads that `start()` (which starts the cluster) added to this process: its workers. */
@@ -43,16 +45,25 @@ async function workerTids (start) {
   return { result, tids }
 }
 
-/** { process, workers } µs of CPU so far: the whole process, and the sum over `tids`. */
+/** { process, threads } µs of CPU so far: the whole process, and each of `tids` still running (a Map). */
 function sampleCpu (tids) {
-  let workers = 0
-  for (const tid of tids) workers += statMicros(`/proc/self/task/${tid}/stat`) ?? 0
-  return { process: statMicros('/proc/self/stat'), workers }
+  const threads = new Map()
+  for (const tid of tids) {
+    const us = statMicros(`/proc/${process.pid}/task/${tid}/stat`)
+    if (us !== null) threads.set(tid, us)
+  }
+  return { process: statMicros(`/proc/${process.pid}/stat`), threads }
 }
 
-/** CPU between two samples, µs. */
+/**
+ * CPU between two samples, µs: the process's, and the workers' (the threads
+ * in both samples: one that ended in between, such as a short-lived helper
+ * started with the cluster, would take its whole time off the sum).
+ */
 function cpuBetween (a, b) {
-  return { process: b.process - a.process, workers: b.workers - a.workers }
+  let workers = 0
+  for (const [tid, us] of b.threads) if (a.threads.has(tid)) workers += us - a.threads.get(tid)
+  return { process: b.process - a.process, workers }
 }
 
 module.exports = { workerTids, sampleCpu, cpuBetween, statMicros, microsPerTick }
