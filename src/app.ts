@@ -21,7 +21,7 @@ import { DateCache } from './response';
 import { Router } from './router';
 import { Server } from './server';
 import type { RouteHandler, RouteOptions } from './route';
-import type { DefaultTypeProvider, RouteSchema, TypedHandler, TypeProvider } from './type-provider';
+import type { DefaultTypeProvider, RouteSchema, TypedHandler, TypedRouteOptions, TypeProvider } from './type-provider';
 import type { SerializerCompiler } from './serialization';
 import { HOOK_NAMES, PluginContext, checkPrefix, type HookName } from './plugin-context';
 import type { ValidatorCompiler } from './validation';
@@ -100,48 +100,48 @@ export class App<TP extends TypeProvider = DefaultTypeProvider> {
   }
 
   get<P extends string>(path: P, handler: RouteHandler<P>): this;
-  get<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
+  get<P extends string, const S extends RouteSchema = {}>(path: P, options: TypedRouteOptions<TP, P, S>, handler: TypedHandler<TP, P, S>): this;
   get(path: string, a: unknown, b?: unknown): this {
     return this.add('GET', path, a, b);
   }
   head<P extends string>(path: P, handler: RouteHandler<P>): this;
-  head<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
+  head<P extends string, const S extends RouteSchema = {}>(path: P, options: TypedRouteOptions<TP, P, S>, handler: TypedHandler<TP, P, S>): this;
   head(path: string, a: unknown, b?: unknown): this {
     return this.add('HEAD', path, a, b);
   }
   post<P extends string>(path: P, handler: RouteHandler<P>): this;
-  post<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
+  post<P extends string, const S extends RouteSchema = {}>(path: P, options: TypedRouteOptions<TP, P, S>, handler: TypedHandler<TP, P, S>): this;
   post(path: string, a: unknown, b?: unknown): this {
     return this.add('POST', path, a, b);
   }
   put<P extends string>(path: P, handler: RouteHandler<P>): this;
-  put<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
+  put<P extends string, const S extends RouteSchema = {}>(path: P, options: TypedRouteOptions<TP, P, S>, handler: TypedHandler<TP, P, S>): this;
   put(path: string, a: unknown, b?: unknown): this {
     return this.add('PUT', path, a, b);
   }
   patch<P extends string>(path: P, handler: RouteHandler<P>): this;
-  patch<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
+  patch<P extends string, const S extends RouteSchema = {}>(path: P, options: TypedRouteOptions<TP, P, S>, handler: TypedHandler<TP, P, S>): this;
   patch(path: string, a: unknown, b?: unknown): this {
     return this.add('PATCH', path, a, b);
   }
   delete<P extends string>(path: P, handler: RouteHandler<P>): this;
-  delete<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
+  delete<P extends string, const S extends RouteSchema = {}>(path: P, options: TypedRouteOptions<TP, P, S>, handler: TypedHandler<TP, P, S>): this;
   delete(path: string, a: unknown, b?: unknown): this {
     return this.add('DELETE', path, a, b);
   }
   options<P extends string>(path: P, handler: RouteHandler<P>): this;
-  options<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
+  options<P extends string, const S extends RouteSchema = {}>(path: P, options: TypedRouteOptions<TP, P, S>, handler: TypedHandler<TP, P, S>): this;
   options(path: string, a: unknown, b?: unknown): this {
     return this.add('OPTIONS', path, a, b);
   }
   /** Every method, including ones salvo has no name for. */
   all<P extends string>(path: P, handler: RouteHandler<P>): this;
-  all<P extends string, const S extends RouteSchema = {}>(path: P, options: RouteOptions<S>, handler: TypedHandler<TP, P, S>): this;
+  all<P extends string, const S extends RouteSchema = {}>(path: P, options: TypedRouteOptions<TP, P, S>, handler: TypedHandler<TP, P, S>): this;
   all(path: string, a: unknown, b?: unknown): this {
     return this.add('*', path, a, b);
   }
 
-  route<P extends string, const S extends RouteSchema = {}>(def: RouteOptions<S> & { method: string | string[]; url: P; handler: TypedHandler<TP, P, S> }): this {
+  route<P extends string, const S extends RouteSchema = {}>(def: TypedRouteOptions<TP, P, S> & { method: string | string[]; url: P; handler: TypedHandler<TP, P, S> }): this {
     if (def === null || typeof def !== 'object') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'route() takes an object');
     const methods = Array.isArray(def.method) ? def.method : [def.method];
     const { method: _m, url: _u, handler, ...options } = def;

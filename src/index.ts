@@ -10,7 +10,7 @@ export { Reply } from './reply';
 export type { CookieOptions } from './cookies';
 export type { UnsignResult, CookieSecret } from './cookie-signing';
 export type { Serializer, SerializerCompiler } from './serialization';
-export type { TypeProvider, DefaultTypeProvider, CallTypeProvider, RouteSchema, TypedRequest, TypedHandler, TypedReturn } from './type-provider';
+export type { TypeProvider, DefaultTypeProvider, CallTypeProvider, RouteSchema, TypedRequest, TypedHandler, TypedReturn, TypedReply, ReplyFor, TypedRouteOptions } from './type-provider';
 export type { Validator, ValidatorCompiler } from './validation';
 export type { Query } from './query';
 export { Request } from './request';

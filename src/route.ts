@@ -24,8 +24,12 @@ export type PathParams<P extends string> = string extends P
 
 export type RouteHandler<P extends string> = (req: Request<PathParams<P>>, res: Reply) => unknown;
 
-/** S: the route's schemas as written (a type provider reads them: src/type-provider.ts). */
-export interface RouteOptions<S extends RouteSchema = RouteSchema> {
+/**
+ * A route's options other than its hooks (RouteOptions adds untyped hooks,
+ * TypedRouteOptions of src/type-provider.ts hooks typed from the schemas).
+ * S: the route's schemas as written (a type provider reads them).
+ */
+export interface RouteSettings<S extends RouteSchema = RouteSchema> {
   /** JSON Schemas; `response` maps a status code to the schema its JSON body is serialized with (fast-json-stringify, compiled once). */
   schema?: S;
   /**
@@ -41,14 +45,17 @@ export interface RouteOptions<S extends RouteSchema = RouteSchema> {
    * larger (up to 2^53 - 1): nothing is buffered.  See docs/API.md.
    */
   bodyStream?: boolean;
-  /** Hooks for this route only, run after the app's. */
+  /** Milliseconds this route's requests may wait for their answer (overrides the app's requestTimeout; 0: no limit). */
+  timeout?: number;
+}
+
+/** A route's options with its hooks (for this route only, run after the app's). */
+export interface RouteOptions<S extends RouteSchema = RouteSchema> extends RouteSettings<S> {
   onRequest?: Hook | Hook[];
   preHandler?: Hook | Hook[];
   onSend?: SendHook | SendHook[];
   onResponse?: Hook | Hook[];
   onError?: ErrorHook | ErrorHook[];
-  /** Milliseconds this route's requests may wait for their answer (overrides the app's requestTimeout; 0: no limit). */
-  timeout?: number;
 }
 
 
