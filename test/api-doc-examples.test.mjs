@@ -11,9 +11,9 @@ import t from 'tap'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import path from 'node:path'
+import { tsProject } from './helpers/ts-project.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
@@ -87,26 +87,17 @@ function runTsc (cwd) {
 
 /** A project with salvo (package.json + dist copied), @types/node and json-schema-to-ts, and `files`. */
 function project (t, files) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'salvo-doc-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const pkg = path.join(dir, 'node_modules/salvo')
-  mkdirSync(pkg, { recursive: true })
-  cpSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'))
-  cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true, filter: (src) => !src.includes(`${path.sep}examples`) })
-  mkdirSync(path.join(dir, 'node_modules/@types'), { recursive: true })
-  symlinkSync(path.join(root, 'node_modules/@types/node'), path.join(dir, 'node_modules/@types/node'))
-  for (const dep of ['undici-types', 'json-schema-to-ts', 'ts-algebra']) symlinkSync(path.join(root, 'node_modules', dep), path.join(dir, 'node_modules', dep))
-  for (const [name, source] of Object.entries(files)) writeFileSync(path.join(dir, name), source)
-  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
+  return tsProject(t, {
+    prefix: 'salvo-doc-',
+    deps: ['json-schema-to-ts', 'ts-algebra'],
+    files,
     compilerOptions: {
       // ES modules (top-level await, as the examples use it), "exports" resolution (salvo/json-schema-to-ts).
       target: 'ES2022', module: 'node16', moduleResolution: 'node16', strict: true, noEmit: true,
       skipLibCheck: true, types: ['node'], esModuleInterop: true,
     },
-    files: Object.keys(files),
-  }))
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ type: 'module' }))
-  return dir
+    packageJson: { type: 'module' },
+  })
 }
 
 const md = readFileSync(path.join(root, 'docs/API.md'), 'utf8')

@@ -10,9 +10,8 @@ import t from 'tap'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { createRequire } from 'node:module'
-import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { tsProject } from './helpers/ts-project.mjs'
 
 const root = fileURLToPath(new URL('..', import.meta.url))
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc')
@@ -27,28 +26,16 @@ function runTsc (cwd) {
 
 /** A project dir whose node_modules holds a copy of salvo's package.json + dist, @types/node, and optionally json-schema-to-ts. */
 function project (t, { withLib, moduleResolution, files }) {
-  const dir = mkdtempSync(path.join(tmpdir(), 'salvo-tp-'))
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
-  const pkg = path.join(dir, 'node_modules/salvo')
-  mkdirSync(pkg, { recursive: true })
-  cpSync(path.join(root, 'package.json'), path.join(pkg, 'package.json'))
-  cpSync(path.join(root, 'dist'), path.join(pkg, 'dist'), { recursive: true, filter: (src) => !src.includes(`${path.sep}examples`) })
-  mkdirSync(path.join(dir, 'node_modules/@types'), { recursive: true })
-  symlinkSync(path.join(root, 'node_modules/@types/node'), path.join(dir, 'node_modules/@types/node'))
-  symlinkSync(path.join(root, 'node_modules/undici-types'), path.join(dir, 'node_modules/undici-types'))
-  if (withLib) {
-    for (const dep of ['json-schema-to-ts', 'ts-algebra']) symlinkSync(path.join(root, 'node_modules', dep), path.join(dir, 'node_modules', dep))
-  }
-  for (const [name, source] of Object.entries(files)) writeFileSync(path.join(dir, name), source)
   const node16 = moduleResolution === 'node16'
-  writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({
+  return tsProject(t, {
+    prefix: 'salvo-tp-',
+    deps: withLib ? ['json-schema-to-ts', 'ts-algebra'] : [],
+    files,
     compilerOptions: {
       target: 'ES2022', module: node16 ? 'node16' : 'commonjs', moduleResolution, strict: true, noEmit: true,
       skipLibCheck: false, types: ['node'], esModuleInterop: true,
     },
-    files: Object.keys(files),
-  }))
-  return dir
+  })
 }
 
 const ROOT_ONLY = `import { App, type TypeProvider } from 'salvo';
