@@ -12,7 +12,8 @@
         "native/parser.cc",
         "native/routes.cc",
         "native/server.cc",
-        "native/verbs.cc"
+        "native/verbs.cc",
+        "native/writer.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
