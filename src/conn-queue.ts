@@ -96,8 +96,12 @@ export class ConnQueues {
   }
 
   ensure(id: number): ConnState {
-    let cs = this.conns[id];
-    if (cs === undefined) this.conns[id] = cs = new ConnState(id);
+    return this.conns[id] ?? this.create(id);
+  }
+
+  private create(id: number): ConnState {
+    const cs = new ConnState(id);
+    this.conns[id] = cs;
     return cs;
   }
 
@@ -117,12 +121,10 @@ export class ConnQueues {
     return cs;
   }
 
+  /** Small (the queue keeps its room; a store at its end grows it): inlined at little of the caller's budget. */
   enqueue(cs: ConnState, reply: Reply): void {
     reply._cs = cs;
-    const q = cs.queue;
-    if (cs.tail < q.length) q[cs.tail] = reply;
-    else q.push(reply);
-    cs.tail++;
+    cs.queue[cs.tail++] = reply;
   }
 
   /** Bytes of a reply behind the head: they wait in it. */

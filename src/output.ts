@@ -82,9 +82,11 @@ export class Output {
 
   /** The next answer is `reply`'s, on `cs`: the cork if it heads the queue, else the reply's slot. */
   toConn(cs: ConnState, reply: Reply): void {
-    this.mode = cs.queue[cs.head] === reply ? CORK : SLOT;
+    // The reply is kept for a slot only: storing a young reply in this old object costs a write barrier.
+    const head = cs.queue[cs.head] === reply;
+    this.mode = head ? CORK : SLOT;
     this.cs = cs;
-    this.reply = reply;
+    this.reply = head ? null : reply;
   }
 
   /** Room for `bound` bytes in the target; returns where they start in `this.t`. */
@@ -158,6 +160,7 @@ export class Output {
 
   private markClose(): void {
     if (this.mode === ARENA) this.closeAfter = true;
+    else if (this.mode === CORK) (((this.cs as ConnState).queue[(this.cs as ConnState).head]) as Reply)._close = true;
     else (this.reply as Reply)._close = true;
   }
 
