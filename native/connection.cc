@@ -330,7 +330,31 @@ void Server::Process(Conn* c) {
    * request in place; only the requests still pending after it copy their
    * bytes out (DetachPending), before the slab's tail moves or it is reused. */
   cs.Close();
-  DetachPending(owed);  // and the answers settled in the checkpoint leave, in one write
+  if (owed) {
+    /* JS hands the output back: when the batch left answers owed, its own
+     * bytes stayed in the arena as the connection's cork (JS did not report
+     * them above), and the answers settled in the checkpoint were appended
+     * to them; kOutLen says how many bytes leave now, in one write, and
+     * kAnswered how many owed answers they hold (ConnQueues.endCheckpoint).
+     * Reset first: a batch nested in the checkpoint used the table. */
+    ctl_[kOutLen] = 0;
+    ctl_[kAnswered] = 0;
+    ctl_[kClose] = 0;
+  }
+  DetachPending(owed);
+  if (owed && !c->closed) {
+    size_t late = std::min(static_cast<size_t>(std::max(ctl_[kOutLen], 0)), out_cap_);
+    if (late > 0) {
+      uv_buf_t b = uv_buf_init(reinterpret_cast<char*>(out_), static_cast<unsigned>(late));
+      Write(c, &b, 1);
+    }
+    int answered = ctl_[kAnswered];
+    if (answered > 0) c->inflight -= std::min(answered, c->inflight);
+    if (ctl_[kClose] && !c->closed) {
+      c->no_more = true;
+      c->closing = true;
+    }
+  }
   if (outer) c->in_process = false;
   if (c->closed) {
     // A virtual connection that closed inside the batch is freed now (CloseConn waited).

@@ -46,6 +46,7 @@ enum Ctl : int {
   kError,       // C++: HTTP status of a protocol error after the rows, or 0
   kQueued,      // C++: the connection's unsent bytes when the batch starts
   kPause,       // JS: too many answers pending or deferred on this connection: stop reading
+  kAnswered,    // JS, after a checkpoint: owed answers in the arena bytes it hands back (kOutLen)
   kCtlSize = 8,
 };
 

@@ -22,6 +22,7 @@
  * Memory: corks come from a small pool of 16 KiB buffers and go back to it
  * after each flush, so an idle connection holds none.
  */
+import { CTL_ANSWERED, CTL_CLOSE, CTL_OUT_LEN, CTL_QUEUED } from './layout';
 import type { NativeServer } from './native';
 import type { Output } from './output';
 import type { Reply } from './reply';
@@ -47,6 +48,8 @@ export class ConnState {
   /** Bytes ready to leave with this turn's write, in order. */
   cork: Buffer | null = null;
   corkLen = 0;
+  /** The cork is the output arena (its batch left answers owed; see ConnQueues.adoptArena). */
+  corkArena = false;
   /** Bytes waiting in replies behind the head. */
   held = 0;
   /** Owed answers whose bytes are in the cork (reported with the write). */
@@ -138,13 +141,48 @@ export class ConnQueues {
     const need = cs.corkLen + n;
     const c = cs.cork;
     if (c !== null && need <= c.length) return;
-    const size = Math.max(CORK_SIZE, need, c === null ? 0 : 2 * c.length);
+    const size = Math.max(CORK_SIZE, need, c === null || cs.corkArena ? 0 : 2 * c.length);
     const next = size === CORK_SIZE && this.freeCorks.length > 0 ? (this.freeCorks.pop() as Buffer) : Buffer.allocUnsafeSlow(size);
     if (c !== null) {
       c.copy(next, 0, 0, cs.corkLen);
-      this.giveBack(c);
+      if (cs.corkArena) cs.corkArena = false; // the arena is the server's, never pooled
+      else this.giveBack(c);
     }
     cs.cork = next;
+  }
+
+  /**
+   * The batch of `id` left answers owed: its own bytes, out[0, len) of the
+   * arena, become the connection's cork instead of leaving before the
+   * checkpoint, so the answers that settle in it are serialized right behind
+   * them and the addon sends both with one write after it (endCheckpoint
+   * hands the length back).  Not when the cork already holds bytes (they
+   * came after the arena's: the addon writes the arena first, as before).
+   * True when the arena is the cork (the caller reports no arena bytes).
+   */
+  adoptArena(id: number, arena: Buffer, len: number): boolean {
+    const cs = this.conns[id];
+    if (cs === undefined) return false;
+    if (cs.corkArena) return true; // an earlier part of the same read adopted it
+    if (cs.cork !== null) return false;
+    cs.cork = arena;
+    cs.corkLen = len;
+    cs.corkArena = true;
+    return true;
+  }
+
+  /** The arena is needed for other bytes (or past this turn): an adopted cork's bytes move to a cork of their own. */
+  private evacuate(cs: ConnState): void {
+    if (!cs.corkArena) return;
+    const arena = cs.cork as Buffer;
+    const n = cs.corkLen;
+    cs.cork = null;
+    cs.corkLen = 0;
+    cs.corkArena = false;
+    if (n === 0) return;
+    this.ensureCork(cs, n);
+    arena.copy(cs.cork as unknown as Buffer, 0, 0, n);
+    cs.corkLen = n;
   }
 
   /** Ready bytes at the end of the cork; a large chunk leaves now, behind it. */
@@ -210,20 +248,50 @@ export class ConnQueues {
     if (id < 0) return;
     this.checkpoint = -1;
     const cs = this.conns[id];
-    if (cs === undefined || !cs.dirty) return;
+    if (cs === undefined || (!cs.dirty && !cs.corkArena)) return;
     if (cs.pause !== 0 || cs.deferred !== 0 || cs.drainWaiters.length !== 0) {
-      this.schedule(cs);
+      this.evacuate(cs);
+      this.toFlush(cs);
       return;
     }
     cs.dirty = false;
-    this.flush(cs);
+    if (cs.corkArena) this.handBack(cs);
+    else this.flush(cs);
+  }
+
+  /**
+   * The arena cork leaves with the addon's write right after the checkpoint
+   * (native/connection.cc Process reads CTL_OUT_LEN, CTL_ANSWERED and
+   * CTL_CLOSE once detachPending returns): no write call from here.
+   */
+  private handBack(cs: ConnState): void {
+    const ctl = this.native.ctl;
+    ctl[CTL_OUT_LEN] = cs.corkLen;
+    ctl[CTL_ANSWERED] = cs.answered;
+    ctl[CTL_CLOSE] = cs.endAfter ? 1 : 0;
+    // An upper bound of the addon's unsent bytes until its next report (the bound errs on the safe side).
+    cs.queued = ctl[CTL_QUEUED] + cs.corkLen;
+    cs.answered = 0;
+    cs.endAfter = false;
+    cs.cork = null;
+    cs.corkLen = 0;
+    cs.corkArena = false;
   }
 
   /** Another batch starts inside the checkpoint: its connection's answers wait for the turn's flush. */
   leaveCheckpoint(): void {
     const cs = this.conns[this.checkpoint];
     this.checkpoint = -1;
-    if (cs !== undefined && cs.dirty) this.schedule(cs);
+    if (cs === undefined) return;
+    const adopted = cs.corkArena;
+    this.evacuate(cs); // the other batch writes the arena
+    if (cs.dirty || adopted) this.toFlush(cs);
+  }
+
+  /** Written by the turn's flush (already dirty or not). */
+  private toFlush(cs: ConnState): void {
+    cs.dirty = true;
+    this.schedule(cs);
   }
 
   /**
@@ -284,9 +352,10 @@ export class ConnQueues {
   }
 
   private releaseCork(cs: ConnState): void {
-    if (cs.cork !== null) this.giveBack(cs.cork);
+    if (cs.cork !== null && !cs.corkArena) this.giveBack(cs.cork);
     cs.cork = null;
     cs.corkLen = 0;
+    cs.corkArena = false;
   }
 
   private giveBack(b: Buffer): void {

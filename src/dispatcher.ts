@@ -172,6 +172,8 @@ export class Dispatcher {
     if (i < count) pending += this.defer(connId, slab, i, count);
     const error = ctl[CTL_ERROR];
     if (error !== 0) this.protocolError(connId, error);
+    // Answers owed: the batch's bytes wait in the arena for those settling in its checkpoint (one write after it).
+    if (pending > 0 && this.queues.adoptArena(connId, out.out, out.cursor)) out.cursor = 0;
     ctl[CTL_OUT_LEN] = out.cursor;
     ctl[CTL_CLOSE] = out.closeAfter ? 1 : 0;
     ctl[CTL_PENDING] = pending;

@@ -32,6 +32,8 @@ export const CTL_CLOSE = 2;
 export const CTL_ERROR = 3;
 export const CTL_QUEUED = 4;
 export const CTL_PAUSE = 5;
+/** After a batch's checkpoint: owed answers among the arena bytes handed back in CTL_OUT_LEN (native/layout.h kAnswered). */
+export const CTL_ANSWERED = 6;
 
 export const F_KEEP_ALIVE = 1;
 export const F_EXPECT_CONTINUE = 2;

@@ -43,15 +43,34 @@ t.test('answers settling in an immediate leave with the same turn\'s one write',
   t.equal(writes, reads, `one write per read (${writes} writes, ${reads} reads)`)
 })
 
-t.test('a mixed batch (sync, then async): the sync part leaves at once, the async part in one more write', async (t) => {
+t.test('a mixed batch (sync, then async settling in its checkpoint): one write per read, in order', async (t) => {
   const { server, port } = await startApp(t, (app) => {
-    app.get('/s', () => 'sync')
-    app.get('/a', async () => 'async')
+    app.get('/s/:n', (req) => 'sync ' + req.params.n)
+    app.get('/a/:n', async (req) => 'async ' + req.params.n)
   })
   const c = await connect(t, port)
-  const paths = [...Array(12).fill('/s'), ...Array(12).fill('/a')]
+  // The batch's own bytes wait in the arena for the answers of its checkpoint (ConnQueues.adoptArena).
+  const paths = [...Array(12)].map((_, i) => (i % 3 === 2 ? '/a/' : '/s/') + i).concat([...Array(12)].map((_, i) => '/a/' + (12 + i)))
   const { reads, writes } = await writesFor(t, server, c, pipeline(paths), 24)
-  t.ok(writes <= 2 * reads, `at most two writes per read (${writes} writes, ${reads} reads)`)
+  t.equal(writes, reads, `one write per read (${writes} writes, ${reads} reads)`)
+  c.write(pipeline(paths))
+  const rs = await c.readResponses(24)
+  t.same(rs.map((r) => r.body.toString()), paths.map((p) => (p.startsWith('/a/') ? 'async ' : 'sync ') + p.slice(3)), 'every answer, in request order')
+})
+
+t.test('a mixed batch whose async answer is large (it leaves by reference): the sync bytes still go first', async (t) => {
+  const big = Buffer.alloc(200 * 1024, 'x')
+  const { port } = await startApp(t, (app) => {
+    app.get('/s/:n', (req) => 'sync ' + req.params.n)
+    app.get('/big', async () => big)
+  })
+  const c = await connect(t, port)
+  const paths = ['/s/0', '/s/1', '/big', '/s/3', '/big', '/s/5']
+  for (let round = 0; round < 3; round++) {
+    c.write(pipeline(paths))
+    const rs = await c.readResponses(paths.length)
+    t.same(rs.map((r) => (r.body.length > 1000 ? r.body.equals(big) : r.body.toString())), ['sync 0', 'sync 1', true, 'sync 3', true, 'sync 5'], `round ${round}: in order, bodies intact`)
+  }
 })
 
 t.test('answers that settle in reverse order across turns leave in request order', async (t) => {
