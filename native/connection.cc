@@ -329,19 +329,29 @@ void Server::Process(Conn* c) {
    * the batch: answers that settle in it (`async () => value`) read their
    * request in place; only the requests still pending after it copy their
    * bytes out (DetachPending), before the slab's tail moves or it is reused. */
+  if (owed) ctl_[kHanded] = 0;
   cs.Close();
-  if (owed) {
-    /* JS hands the output back: when the batch left answers owed, its own
-     * bytes stayed in the arena as the connection's cork (JS did not report
-     * them above), and the answers settled in the checkpoint were appended
-     * to them; kOutLen says how many bytes leave now, in one write, and
-     * kAnswered how many owed answers they hold (ConnQueues.endCheckpoint).
-     * Reset first: a batch nested in the checkpoint used the table. */
-    ctl_[kOutLen] = 0;
-    ctl_[kAnswered] = 0;
-    ctl_[kClose] = 0;
+  /* JS hands the output back: when the batch left answers owed, its own
+   * bytes stayed in the arena as the connection's cork (JS did not report
+   * them above), and the answers settled in the checkpoint were appended to
+   * them; kOutLen says how many bytes leave now, in one write, and kAnswered
+   * how many owed answers they hold (ConnQueues.handBack).  It does so in
+   * detachPending, or already inside the checkpoint once every request of
+   * the batch was answered and its handler had returned (kHanded: this
+   * connection's id + 1; Dispatcher.endEarly): then no call is needed. */
+  bool handed = owed && ctl_[kHanded] == c->id + 1;
+  if (handed) {
+    ctl_[kHanded] = 0;
+    lazy_ = false;  // JS ended the batch's requests
+  } else {
+    if (owed) {
+      // Reset first: a batch nested in the checkpoint used the table.
+      ctl_[kOutLen] = 0;
+      ctl_[kAnswered] = 0;
+      ctl_[kClose] = 0;
+    }
+    DetachPending(owed);
   }
-  DetachPending(owed);
   if (owed && !c->closed) {
     size_t late = std::min(static_cast<size_t>(std::max(ctl_[kOutLen], 0)), out_cap_);
     if (late > 0) {

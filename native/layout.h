@@ -47,6 +47,7 @@ enum Ctl : int {
   kQueued,      // C++: the connection's unsent bytes when the batch starts
   kPause,       // JS: too many answers pending or deferred on this connection: stop reading
   kAnswered,    // JS, after a checkpoint: owed answers in the arena bytes it hands back (kOutLen)
+  kHanded,      // JS, inside a checkpoint: connection id + 1 when its batch ended early and handed back
   kCtlSize = 8,
 };
 

@@ -28,6 +28,20 @@ export class BatchRequests {
     this.list[this.len++] = res;
   }
 
+  /**
+   * Every request of the batch is answered and its handler has returned
+   * (its promise settled): nothing of the batch can read its request any
+   * more, so the batch may end before its checkpoint does.
+   */
+  allSettled(): boolean {
+    const list = this.list;
+    for (let i = 0; i < this.len; i++) {
+      const r = list[i] as Reply;
+      if (!r._done || !r._settled) return false;
+    }
+    return true;
+  }
+
   /** Ends the answered requests and detaches the pending ones; returns how many are pending. */
   release(): number {
     const list = this.list;

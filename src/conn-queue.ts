@@ -22,7 +22,7 @@
  * Memory: corks come from a small pool of 16 KiB buffers and go back to it
  * after each flush, so an idle connection holds none.
  */
-import { CTL_ANSWERED, CTL_CLOSE, CTL_OUT_LEN, CTL_QUEUED } from './layout';
+import { CTL_ANSWERED, CTL_CLOSE, CTL_HANDED, CTL_OUT_LEN, CTL_QUEUED } from './layout';
 import type { NativeServer } from './native';
 import type { Output } from './output';
 import type { Reply } from './reply';
@@ -276,6 +276,58 @@ export class ConnQueues {
     cs.cork = null;
     cs.corkLen = 0;
     cs.corkArena = false;
+  }
+
+  /**
+   * Whether the checkpoint's connection can hand its output back now, before
+   * the checkpoint ends: nothing owed any more, its cork is the arena, and
+   * no deferred or paused work or drain waiter wants the turn's flush.
+   */
+  canHandBack(id: number): boolean {
+    const cs = this.conns[id];
+    return cs !== undefined && cs.corkArena && cs.head === cs.tail && cs.pause === 0 && cs.deferred === 0 && cs.drainWaiters.length === 0;
+  }
+
+  /** What was handed back early, until the addon takes it (or a nested batch needs the arena: sendHanded). */
+  private handed = -1;
+  private handedLen = 0;
+  private handedAnswered = 0;
+  private handedClose = false;
+
+  /** endCheckpoint now, inside the checkpoint (canHandBack said yes): the addon writes after it, without a detachPending call. */
+  handBackEarly(): void {
+    const id = this.checkpoint;
+    const cs = this.conns[id] as ConnState;
+    this.checkpoint = -1;
+    cs.dirty = false;
+    const ctl = this.native.ctl;
+    this.handedAnswered = cs.answered;
+    this.handedClose = cs.endAfter;
+    this.handBack(cs);
+    this.handed = id;
+    this.handedLen = ctl[CTL_OUT_LEN];
+    ctl[CTL_HANDED] = id + 1;
+  }
+
+  /**
+   * A batch starts while bytes handed back early still wait in the arena (a
+   * batch of another connection run inside the checkpoint): they leave now,
+   * before the arena is reused, and the addon is told not to write them.
+   */
+  sendHanded(): void {
+    const ctl = this.native.ctl;
+    const id = this.handed;
+    this.handed = -1;
+    if (ctl[CTL_HANDED] !== id + 1) return; // the addon took them already
+    ctl[CTL_HANDED] = 0;
+    const out = (this.output as Output).out;
+    this.native.write(id, out, this.handedLen, undefined, this.handedAnswered);
+    if (this.handedClose) this.native.end(id);
+  }
+
+  /** Whether bytes handed back early may still wait in the arena. */
+  get handedPending(): boolean {
+    return this.handed >= 0;
   }
 
   /** Another batch starts inside the checkpoint: its connection's answers wait for the turn's flush. */

@@ -105,6 +105,7 @@ export class Dispatcher {
     this.queues.output = this.output;
     this.queues.afterFlush = (cs) => this.afterFlush(cs);
     this.lifecycle = new Lifecycle({ debug: options.debug, errorHandler: options.errorHandler, logError: options.logError });
+    this.lifecycle.afterSettle = (res) => this.endEarly(res);
     this.late = new LateAnswers(this.queues, this.output, this.lifecycle);
     this.streams = new Streams(this.queues, this.output, options.highWaterMark, (req, res, route) => this.late.afterResponse(req, res, route));
     this.late.streams = this.streams;
@@ -140,14 +141,34 @@ export class Dispatcher {
     if (open > 0) this.queues.requeueFlush();
   };
 
+  /**
+   * An async handler's promise settled and answered: when that was the last
+   * thing the checkpoint's batch owed and every handler of it has returned,
+   * the batch ends now (its requests can no longer be read) and hands its
+   * output back, so the addon needs no detachPending call after the
+   * checkpoint (one crossing less per read: 1,600 instructions a request
+   * without pipelining, callgrind).
+   */
+  private endEarly(res: Reply): void {
+    const q = this.queues;
+    const id = q.checkpoint;
+    if (id < 0) return;
+    const req = res._req;
+    if (req === null || req._connId !== id || !q.canHandBack(id) || !this.batch.allSettled()) return;
+    this.batch.release();
+    q.handBackEarly();
+  }
+
   /** The server closed: no more sweeps. */
   stop(): void {
     if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
   }
 
   readonly dispatch = (connId: number, count: number, slab: Uint8Array): void => {
-    // A batch inside another connection's checkpoint (inject): that one's answers go with the turn's flush.
+    // A batch inside another connection's checkpoint: that one's answers go with the turn's flush,
+    // and what it handed back early leaves before the arena is reused.
     if (this.queues.checkpoint >= 0 && this.queues.checkpoint !== connId) this.queues.leaveCheckpoint();
+    if (this.queues.handedPending) this.queues.sendHanded();
     const out = this.output;
     const ctl = this.ctl;
     const hwm = this.options.highWaterMark;

@@ -34,6 +34,8 @@ export const CTL_QUEUED = 4;
 export const CTL_PAUSE = 5;
 /** After a batch's checkpoint: owed answers among the arena bytes handed back in CTL_OUT_LEN (native/layout.h kAnswered). */
 export const CTL_ANSWERED = 6;
+/** Set by JS inside a checkpoint (connection id + 1): the batch ended early and handed its output back; the addon makes no detachPending call (native/layout.h kHanded). */
+export const CTL_HANDED = 7;
 
 export const F_KEEP_ALIVE = 1;
 export const F_EXPECT_CONTINUE = 2;

@@ -111,6 +111,9 @@ export interface LifecycleOptions {
 }
 
 export class Lifecycle {
+  /** Told after an async handler's promise settled and its answer was given (Dispatcher.endEarly). */
+  afterSettle: (res: Reply) => void = () => {};
+
   constructor(private readonly options: LifecycleOptions) {}
 
   /**
@@ -206,17 +209,21 @@ export class Lifecycle {
   valueSettled(res: Reply, x: unknown): void {
     const req = res._req as Request;
     const route = res._route as Route;
+    res._settled = true;
     try {
       void this.settle(req, res, route, x);
     } catch (err) {
       // settle's own send failed (a value the reply refuses): answer it as an error
       void this.failAsync(req, res, route, err);
     }
+    this.afterSettle(res);
   }
 
   /** @internal A handler's native promise rejected: the error path, as a throw. */
   valueFailed(res: Reply, err: unknown): void {
+    res._settled = true;
     void this.failAsync(res._req as Request, res, res._route as Route, err);
+    this.afterSettle(res);
   }
 
   /** Another thenable, awaited in an async function (it is assimilated the way await does it). */

@@ -94,6 +94,8 @@ export class Reply {
   _owed = false;
   /** @internal The sweep tick at which it went pending (requestTimeout); TIMED_OUT once salvo answered 503 for it. */
   _since = 0;
+  /** @internal Its handler's promise settled (Lifecycle.valueSettled / valueFailed): the handler has returned. */
+  _settled = false;
   /** @internal A request deferred past the high-water mark: its lifecycle has not run. */
   _deferred = false;
   /** @internal Bytes of the answer's body as written (-1: not counted; src/logger.ts). */
