@@ -262,7 +262,7 @@ export class App<TP extends TypeProvider = DefaultTypeProvider> {
     }
     for (const r of root.routes) {
       const rc = root.routeCtx.get(r) as RouteCtx;
-      const prelude = rc.stream ? null : makeBodyPrelude({ method: r.method, parsers: rc.ctx.parsers, validators: rc.validators, bodyLimit: rc.bodyLimit });
+      const prelude = rc.stream ? null : makeBodyPrelude({ method: r.method, parsers: rc.ctx.parsers, validators: rc.validators, shape: rc.bodyShape, bodyLimit: rc.bodyLimit });
       // Without hooks the body step runs on the dispatcher's fast path (route.body), not as a preHandler.
       const hooks = rc.ctx.resolveHooks(rc.own);
       r.hooks = hooks === null ? null : rc.ctx.resolveHooks(rc.own, prelude);

@@ -7,7 +7,8 @@
  * start; a route that can carry no body, has no bodyLimit and no schema gets
  * none (its requests keep the hook-free fast path).
  */
-import { runParser, type ContentTypeParsers } from './content-type-parser';
+import { isJsonParser, runJson, runParser, type ContentTypeParsers } from './content-type-parser';
+import type { JsonShape } from './json-shape';
 import { SalvoError } from './errors';
 import { isThenable, type Hook } from './lifecycle';
 import type { Request } from './request';
@@ -19,6 +20,8 @@ export interface BodyPreludeDef {
   method: string;
   parsers: ContentTypeParsers;
   validators: Validators | null;
+  /** schema.body's keys: a JSON body of that shape skips JSON.parse (src/json-shape.ts); null: none. */
+  shape: JsonShape | null;
   /** The route's bodyLimit in bytes, or -1 (the app's maxBodySize, enforced by the addon, is the only bound). */
   bodyLimit: number;
 }
@@ -29,7 +32,7 @@ function parses(method: string): boolean {
 }
 
 export function makeBodyPrelude(d: BodyPreludeDef): Hook | null {
-  const { method, parsers, validators, bodyLimit } = d;
+  const { method, parsers, validators, shape, bodyLimit } = d;
   const anyMethod = method === '*';
   const parse = anyMethod || parses(method);
   if (!parse && validators === null && bodyLimit === -1) return null;
@@ -41,10 +44,10 @@ export function makeBodyPrelude(d: BodyPreludeDef): Hook | null {
     if (n > 0 && parse && (!anyMethod || parses(req.method))) {
       const p = parsers.forRequest(req);
       // The raw catch-all gives bytes, which a JSON Schema cannot describe: 415 as before parsers existed.
-      if (p === null || (p.raw && schemaBody)) throw new SalvoError('SALVO_ERR_UNSUPPORTED_MEDIA_TYPE', mediaType(req.header('content-type')) || '(none)');
+      if (p === null || (p.raw && schemaBody)) throw unsupported(req);
       if (p.bodyLimit !== -1 && n > p.bodyLimit) throw tooLarge(`its parser's bodyLimit (${p.bodyLimit} bytes)`);
       if (!p.raw) {
-        const v = runParser(p, req);
+        const v = shape !== null && isJsonParser(p) ? runJson(p, req, shape) : runParser(p, req);
         if (isThenable(v)) return Promise.resolve(v).then((x) => finish(req, validators, x));
         body = v;
       }
@@ -52,6 +55,11 @@ export function makeBodyPrelude(d: BodyPreludeDef): Hook | null {
     finish(req, validators, body);
     return undefined;
   };
+}
+
+/** Out of line, as the other refusals: the step is inlined into Dispatcher.row, where bytecodes are budgeted. */
+function unsupported(req: Request): SalvoError {
+  return new SalvoError('SALVO_ERR_UNSUPPORTED_MEDIA_TYPE', mediaType(req.header('content-type')) || '(none)');
 }
 
 /** The registry's 413 names maxBodySize (the canned protocol answer); this one names the limit that applied. */

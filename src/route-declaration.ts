@@ -17,12 +17,15 @@ import { Request } from './request';
 import { asList, type RouteOptions } from './route';
 import { compileSerializers } from './serialization';
 import { compileValidation, type Validators } from './validation';
+import { jsonShape, type JsonShape } from './json-shape';
 
 /** What a route was declared with that is resolved at start. */
 export interface RouteCtx {
   own: Partial<Hooks>;
   ctx: PluginContext;
   validators: Validators | null;
+  /** schema.body's declared keys, for the JSON fast path (src/json-shape.ts), or null. */
+  bodyShape: JsonShape | null;
   bodyLimit: number;
   /** bodyStream: the body is handed to the handler as it arrives (src/body-stream.ts). */
   stream: boolean;
@@ -73,5 +76,6 @@ export function declareRoute(ctx: PluginContext, id: number, method: string, rou
     // The addon buffers at most maxBodySize: a larger route limit could never be reached.
     throw new SalvoError('SALVO_ERR_INVALID_ARG', `bodyLimit of ${method} ${path} (${bodyLimit}) is larger than the app's maxBodySize (${maxBodySize})`);
   }
-  return { route, rc: { own, ctx, validators, bodyLimit, stream } };
+  const bodyShape = validators !== null && validators.body !== undefined ? jsonShape(schema?.body) : null;
+  return { route, rc: { own, ctx, validators, bodyShape, bodyLimit, stream } };
 }

@@ -19,6 +19,7 @@
 
 #include "harness.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -501,6 +502,67 @@ void test_refusals() {
   expect_status("malformed head", "GET / HTTP/1.1\r\nHost : a\r\n\r\n", -400);
   expect_status("bare LF head", "GET / HTTP/1.1\nHost: a\n\n", -400);
   expect_status("empty input", "", -2);
+}
+
+/* ---- Host characters ------------------------------------------------------ */
+
+/* The Host grammar as it was written before the character test became a
+ * switch (strchr over the sets): the reference every byte is checked with. */
+bool ref_hex(unsigned char c) { return isxdigit(c) != 0; }
+bool ref_valid_host(const std::string& v) {
+  const char* p = v.data();
+  size_t n = v.size(), i = 0;
+  if (n > 0 && p[0] == '[') {
+    bool future = n > 1 && (p[1] == 'v' || p[1] == 'V');
+    for (i = 1; i < n && p[i] != ']'; i++) {
+      unsigned char c = static_cast<unsigned char>(p[i]);
+      bool ok = ref_hex(c) || c == ':' || c == '.' ||
+                (future && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c != 0 && strchr("-_~!$&'()*+,;=", c) != nullptr)));
+      if (!ok) return false;
+    }
+    if (i >= n || i == 1) return false;
+    i++;
+  } else {
+    for (; i < n && p[i] != ':'; i++) {
+      unsigned char c = static_cast<unsigned char>(p[i]);
+      if (c == '%') {
+        if (i + 2 >= n || !ref_hex(p[i + 1]) || !ref_hex(p[i + 2])) return false;
+        i += 2;
+        continue;
+      }
+      bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                (c != 0 && strchr("-._~!$&'()*+,;=", c) != nullptr);
+      if (!ok) return false;
+    }
+    if (i == 0) return false;
+  }
+  if (i == n) return true;
+  if (p[i] != ':') return false;
+  for (i++; i < n; i++)
+    if (p[i] < '0' || p[i] > '9') return false;
+  return true;
+}
+
+/* Every byte in every position class of a Host value: accepted exactly when
+ * the reference accepts it (CR and LF would end the field, so not those). */
+void test_host_bytes() {
+  for (int b = 0; b < 256; b++) {
+    if (b == '\r' || b == '\n') continue;
+    const std::string c(1, static_cast<char>(b));
+    for (const std::string& v : {"a" + c + "b", c + "a", "[v1." + c + "]", "[" + c + ":1]",
+                                 "[::" + c + "]", "a:" + c, "a%" + c + "0", "127.0.0.1:80" + c}) {
+      const std::string in = "GET / HTTP/1.1\r\nHost: " + v + "\r\n\r\n";
+      // The parser trims the value's leading and trailing SP / HTAB (RFC 9112 5.1 OWS).
+      size_t s = v.find_first_not_of(" \t"), e = v.find_last_not_of(" \t");
+      bool want = s != std::string::npos && ref_valid_host(v.substr(s, e - s + 1));
+      for (ParserImpl impl : g_impls) {
+        Framed f = frame(impl, in, default_limits());
+        check(want ? f.result > 0 : f.result == -400,
+              "Host " + show(v) + " [" + impl_name(impl) + "]: got " + std::to_string(f.result));
+      }
+    }
+  }
 }
 
 /* ---- Connection (RFC 9112 9.3) ------------------------------------------- */
@@ -1239,6 +1301,7 @@ int main() {
   init_impls();
   test_content_length();
   test_refusals();
+  test_host_bytes();
   test_connection();
   test_header_limits();
   test_chunked_valid();
