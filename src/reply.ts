@@ -21,7 +21,6 @@ import type { ConnState } from './conn-queue';
 import type { Request } from './request';
 import type { Route } from './lifecycle';
 
-
 /** What the dispatcher does for a reply that streams or finishes late. */
 export interface ReplySink {
   /** The reply has been sent (send/json/redirect/end, or a first write). */
