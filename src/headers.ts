@@ -8,6 +8,9 @@
  */
 import { SalvoError } from './errors';
 
+/** Framing headers are salvo's to write (RFC 9112 6): a handler cannot set them. */
+export const MANAGED: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding', 'connection', 'date']);
+
 export const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 

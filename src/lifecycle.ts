@@ -127,17 +127,28 @@ export class Lifecycle {
     res._req = req;
     res._route = route;
     try {
-      for (let stage = 0; stage < 2; stage++) {
-        const list = stage === 0 ? h.onRequest : h.preHandler;
-        for (let i = 0; i < list.length; i++) {
-          const r = list[i](req, res);
-          if (isThenable(r)) {
-            return this.resume(req, res, route, stage, i + 1, r).catch((err) => this.failAsync(req, res, route, err));
-          }
-          if (res._sent) return undefined; // a hook answered: the handler is skipped
-        }
+      // Two loops, not one over both stages: the list is not picked per hook.
+      const onRequest = h.onRequest;
+      for (let i = 0; i < onRequest.length; i++) {
+        const r = onRequest[i](req, res);
+        if (r !== undefined && isThenable(r)) return this.resumeAt(req, res, route, 0, i + 1, r);
+        if (res._sent) return undefined; // a hook answered: the handler is skipped
       }
-      return this.settle(req, res, route, route.handler(req, res));
+      const preHandler = h.preHandler;
+      for (let i = 0; i < preHandler.length; i++) {
+        const r = preHandler[i](req, res);
+        if (r !== undefined && isThenable(r)) return this.resumeAt(req, res, route, 1, i + 1, r);
+        if (res._sent) return undefined;
+      }
+      const v = route.handler(req, res);
+      // A string answer of a reply nobody else answers through (no sink: not a deferred request):
+      // what settle and send would decide, without their checks for promises, errors and streams.
+      if (typeof v === 'string' && !res._sent && res._sink === null && res._lock === LOCK_NONE) {
+        res._sent = true;
+        res._body = v;
+        return undefined;
+      }
+      return this.settle(req, res, route, v);
     } catch (err) {
       return this.fail(req, res, route, err);
     }
@@ -158,6 +169,11 @@ export class Lifecycle {
     res._req = req;
     res._route = route;
     return this.resume(req, res, route, 2, 0, pending).catch((err) => this.failAsync(req, res, route, err));
+  }
+
+  /** `resume` with its failure answered (out of line: the closure exists only on this path). */
+  private resumeAt(req: Request, res: Reply, route: Route, stage: number, i: number, pending: PromiseLike<unknown>): Promise<unknown> {
+    return this.resume(req, res, route, stage, i, pending).catch((err) => this.failAsync(req, res, route, err));
   }
 
   /** The rest of the hooks and the handler, after a hook returned a thenable. */

@@ -20,6 +20,7 @@
 import { SalvoError, codes, type ErrorCode } from './errors';
 import type { ConnQueues, ConnState } from './conn-queue';
 import type { NativeServer } from './native';
+import type { FieldPreset } from './field-preset';
 import type { Reply } from './reply';
 import type { Request } from './request';
 import type { Route } from './lifecycle';
@@ -188,20 +189,28 @@ export class Output {
       return;
     }
     this.payload(res, value, route);
-    res._bytes = this.write(req, this.pStatus, this.pType, this.pBody, res._headers, this.connMode(req, keep));
+    res._bytes = this.write(req, this.pStatus, this.pType, this.pBody, res._headers, this.connMode(req, keep), res._preset);
     if (!keep) this.markClose();
   }
 
   /** Writes an answer its onSend hooks decided in the batch (pStatus / pType / pBody, set by LateAnswers.onSendNow). */
   respondDecided(req: Request, res: Reply, keep: boolean): void {
-    res._bytes = this.write(req, this.pStatus, this.pType, this.pBody, res._headers, this.connMode(req, keep));
+    res._bytes = this.write(req, this.pStatus, this.pType, this.pBody, res._headers, this.connMode(req, keep), res._preset);
     if (!keep) this.markClose();
   }
 
-  /** A decided status, type and body (from `payload`, possibly changed by onSend hooks); returns the body's length in bytes. */
-  write(req: Request, status: number, type: string | null, payload: string | Uint8Array | null, extra: string, conn: number): number {
+  /**
+   * A decided status, type and body (from `payload`, possibly changed by onSend hooks); returns
+   * the body's length in bytes.  `preset`: the reply's shared header fields, whose lines come
+   * with the head's cached prefix when `extra` is still exactly them (src/response.ts).
+   */
+  write(
+    req: Request, status: number, type: string | null, payload: string | Uint8Array | null, extra: string, conn: number,
+    preset: FieldPreset | null = null,
+  ): number {
     const head = req._methodId === HEAD_ID;
     if (status === 405 && req._allow !== '') extra += 'Allow: ' + req._allow + '\r\n';
+    const heads = preset !== null ? preset.heads : null;
     // 1xx, 204 and 304 carry no body, and 1xx/204 no Content-Length (RFC 9110 8.6, 15.3.5, 15.4.5).
     let n = 0;
     if (payload === null || status < 200 || status === 204 || status === 304) {
@@ -209,18 +218,18 @@ export class Output {
       this.commit(start, writeHead(this.t, start, status, type, -1, conn, this.date, extra));
     } else if (typeof payload === 'string') {
       const start = this.reserve(headBound(type ?? '', extra.length) + 3 * payload.length);
-      this.commit(start, writeText(this.t, start, status, type ?? TEXT, payload, conn, this.date, head, extra));
+      this.commit(start, writeText(this.t, start, status, type ?? TEXT, payload, conn, this.date, head, extra, heads));
       // Counted only for the request log: a string's byte length is a second pass over it.
       n = this.countBytes ? Buffer.byteLength(payload) : -1;
     } else if (payload.length >= LARGE && !head) {
       // The head is written, the body goes by reference (no copy).
       const start = this.reserve(headBound(type ?? '', extra.length));
-      this.commit(start, writeHead(this.t, start, status, type ?? OCTETS, payload.length, conn, this.date, extra));
+      this.commit(start, writeHead(this.t, start, status, type ?? OCTETS, payload.length, conn, this.date, extra, heads));
       this.place(payload);
       n = payload.length;
     } else {
       const start = this.reserve(headBound(type ?? '', extra.length) + payload.length);
-      this.commit(start, writeBytes(this.t, start, status, type ?? OCTETS, payload, conn, this.date, head, extra));
+      this.commit(start, writeBytes(this.t, start, status, type ?? OCTETS, payload, conn, this.date, head, extra, heads));
       n = payload.length;
     }
     if (conn === CONN_CLOSE) this.markClose();

@@ -15,13 +15,11 @@
 import { serializeCookie, type CookieOptions } from './cookies';
 import { noSecret, type CookieSigner } from './cookie-signing';
 import { SalvoError } from './errors';
-import { checkHeaderName, checkHeaderValue } from './headers';
+import { checkHeaderName, checkHeaderValue, MANAGED } from './headers';
+import type { FieldPreset } from './field-preset';
 import type { ConnState } from './conn-queue';
 import type { Request } from './request';
 import type { Route } from './lifecycle';
-
-/** Framing headers are salvo's to write (RFC 9112 6): a handler cannot set them. */
-const MANAGED = new Set(['content-length', 'transfer-encoding', 'connection', 'date']);
 
 /** What the dispatcher does for a reply that streams or finishes late. */
 export interface ReplySink {
@@ -58,6 +56,8 @@ export class Reply {
   _headers = '';
   /** @internal The fields behind _headers, by lower-case name: [name as first set, values]. */
   _fields: Map<string, [string, string[]]> | null = null;
+  /** @internal Fields shared with other replies (a plugin's constant lines) until this one reads or changes them. */
+  _preset: FieldPreset | null = null;
   /** @internal */ _sent = false;
   /** @internal A value to send as JSON whatever its type (res.json). */
   _json = false;
@@ -216,7 +216,7 @@ export class Reply {
     if (typeof name !== 'string') return undefined;
     const lower = name.toLowerCase();
     if (lower === 'content-type') return this._type ?? undefined;
-    const f = this._fields?.get(lower);
+    const f = this._ownFields(false)?.get(lower);
     if (f === undefined) return undefined;
     return f[1].length === 1 && lower !== 'set-cookie' ? f[1][0] : f[1].slice();
   }
@@ -231,13 +231,13 @@ export class Reply {
     if (typeof name !== 'string') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'removeHeader() takes a header name');
     const lower = name.toLowerCase();
     if (lower === 'content-type') this._type = null;
-    else if (this._fields?.delete(lower)) this._render();
+    else if (this._ownFields(false)?.delete(lower)) this._render();
     return this;
   }
 
   /** @internal Records a field and re-renders the header lines (only replies that set headers pay). */
   _setField(lower: string, name: string, values: string[]): void {
-    const fields = (this._fields ??= new Map());
+    const fields = this._ownFields(true) as Map<string, [string, string[]]>;
     const had = fields.get(lower);
     if (lower === 'set-cookie' && had !== undefined) {
       for (const v of values) had[1].push(v);
@@ -252,8 +252,37 @@ export class Reply {
   /** @internal */
   _render(): void {
     let s = '';
-    if (this._fields !== null) for (const [name, values] of this._fields.values()) s += renderLines(name, values);
+    const fields = this._ownFields(false);
+    if (fields !== null) for (const [name, values] of fields.values()) s += renderLines(name, values);
     this._headers = s;
+  }
+
+  /**
+   * @internal Gives a reply that has no header fields yet the fields of `p`
+   * (checked when `p` was made): its lines are shared, the fields copied
+   * only if the reply reads or changes them.  False (nothing done) when the
+   * reply has fields already.
+   */
+  _usePreset(p: FieldPreset): boolean {
+    if (this._fields !== null || this._preset !== null || this._headers !== '') return false;
+    this._preset = p;
+    this._headers = p.lines;
+    return true;
+  }
+
+  /** The reply's own field map: the preset's fields copied into it first; `make`: created when there is none. */
+  private _ownFields(make: boolean): Map<string, [string, string[]]> | null {
+    let f = this._fields;
+    if (f !== null) return f;
+    const p = this._preset;
+    if (p === null && !make) return null;
+    f = this._fields = new Map();
+    if (p !== null) {
+      this._preset = null;
+      // Fresh lists: a reply's values are its own (Set-Cookie appends to them).
+      for (const [lower, name, value] of p.fields) f.set(lower, [name, [value]]);
+    }
+    return f;
   }
 
   type(mime: string): this {
@@ -425,6 +454,7 @@ export class Reply {
 }
 
 const EMPTY = new Uint8Array(0);
+
 
 /**
  * Names and values already checked, kept: handlers and plugins set the same

@@ -10,6 +10,8 @@
 import { SalvoError } from '../errors';
 import { checkKeys, objectArg } from '../options';
 import { checkHeaderValue } from '../headers';
+import { METHOD_ID } from '../layout';
+import { FieldPreset } from '../field-preset';
 import { LOCK_NONE, type Reply } from '../reply';
 import type { Request } from '../request';
 import { SKIP_OVERRIDE, type PluginTarget } from './plugin';
@@ -35,6 +37,8 @@ export interface CorsOptions {
   /** Answer preflights (default true); false lets OPTIONS reach the routes. */
   preflight?: boolean;
 }
+
+const OPTIONS_ID = METHOD_ID.OPTIONS;
 
 const KEYS = ['origin', 'methods', 'allowedHeaders', 'exposedHeaders', 'credentials', 'maxAge', 'optionsSuccessStatus', 'preflight'];
 
@@ -114,22 +118,32 @@ export function cors(app: PluginTarget, options?: CorsOptions): void {
   };
 
   // The usual setup ('*', or one origin string, no credentials/exposed headers to decide per
-  // request) knows its header lines at start: checked once here, then each request records them
-  // without reading Origin or checking the value again (reply.header() would do both).
+  // request) knows its header lines at start: checked once here (a FieldPreset), then each request
+  // takes them without reading Origin, checking a value or allocating (reply.header() would do all
+  // three, and a Map, a tuple and a list per field).
   const fixed = fixedAllow(o.origin);
   const fixedOk = fixed !== null && !vary && valueOk(fixed) && (exposed === null || valueOk(exposed));
   if (fixedOk) {
     const allow = fixed as string;
+    const preset = new FieldPreset([
+      ['Access-Control-Allow-Origin', allow],
+      ...(credentials ? [['Access-Control-Allow-Credentials', 'true'] as const] : []),
+      ...(exposed !== null ? [['Access-Control-Expose-Headers', exposed] as const] : []),
+    ]);
     app.addHook('onRequest', (req: Request, res: Reply) => {
       if (res._lock !== LOCK_NONE || res._sent) {
         apply(req, res, allow); // reply.header() says what is wrong
       } else {
-        res._setField('access-control-allow-origin', 'Access-Control-Allow-Origin', [allow]);
-        if (credentials) res._setField('access-control-allow-credentials', 'Access-Control-Allow-Credentials', ['true']);
-        if (exposed !== null) res._setField('access-control-expose-headers', 'Access-Control-Expose-Headers', [exposed]);
-        if (preflight && req.method === 'OPTIONS' && req.header('access-control-request-method') !== undefined) apply(req, res, allow);
+        if (!res._usePreset(preset)) {
+          // Fields set before this hook (an earlier hook's): added one by one, in order.
+          res._setField('access-control-allow-origin', 'Access-Control-Allow-Origin', [allow]);
+          if (credentials) res._setField('access-control-allow-credentials', 'Access-Control-Allow-Credentials', ['true']);
+          if (exposed !== null) res._setField('access-control-expose-headers', 'Access-Control-Expose-Headers', [exposed]);
+        }
+        // Method id, not req.method: OPTIONS always has its id (src/layout.ts), and this runs per request.
+        if (preflight && req._methodId === OPTIONS_ID && req.header('access-control-request-method') !== undefined) apply(req, res, allow);
       }
-      answerPreflight(req, res);
+      if (req._methodId === OPTIONS_ID) answerPreflight(req, res);
       return undefined;
     });
     return;
