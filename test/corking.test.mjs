@@ -164,3 +164,33 @@ t.test('a read of 1024 async requests then sync ones (the second dispatch owes n
   const rs = await c.readResponses(paths.length)
   t.same(rs.map((r) => r.body.toString()), paths.map((p) => p.slice(1, 2) + p.slice(3)), 'in request order')
 })
+
+t.test('a batch ends early only once its handlers returned: a handler reading its request after its own send still reads it', async (t) => {
+  const seen = []
+  const { port } = await startApp(t, (app) => {
+    app.get('/late/:n', async (req, res) => {
+      await null
+      res.send('answer ' + req.params.n) // in the checkpoint, its handler still running
+      // Later requests' handlers run longer: the first ones return while the last still read theirs.
+      for (let i = 0; i < Number(req.params.n); i++) await null
+      try {
+        seen.push(req.header('x-n')) // still inside the batch's checkpoint: the request is readable
+      } catch (err) {
+        seen.push(err.code)
+      }
+    })
+    app.get('/plain/:n', async (req) => 'plain ' + req.params.n)
+  })
+  const c = await connect(t, port)
+  const paths = [...Array(24)].map((_, i) => (i % 2 ? '/late/' : '/plain/') + i)
+  // x-n: a header is read from the request's bytes on every call (not cached), so an ended request throws.
+  const batch = Buffer.concat(paths.map((p) => get(p, { headers: { 'x-n': p } })))
+  for (let round = 0; round < 3; round++) {
+    seen.length = 0
+    c.write(batch)
+    const rs = await c.readResponses(24)
+    t.same(rs.map((r) => r.body.toString()), paths.map((p) => (p.startsWith('/late/') ? 'answer ' : 'plain ') + p.split('/')[2]), `round ${round}: answers in order`)
+    await new Promise((resolve) => setImmediate(resolve))
+    t.same(seen, paths.filter((p) => p.startsWith('/late/')), `round ${round}: every handler read its own header after sending`)
+  }
+})
