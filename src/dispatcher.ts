@@ -9,18 +9,17 @@
  *
  * Also here: what the addon reports about connections (closed, FIN, drained),
  * the output bound (invariant 4: past the high-water mark the rest of a batch
- * is deferred, in order, and runs when the client has drained), and the
- * request-timeout sweep.
+ * is deferred, in order, and runs when the client has drained); the
+ * request-timeout sweep is src/timeout-sweep.ts.
  */
 import type { NativeServer } from './native';
 import {
   CTL_CLOSE, CTL_ERROR, CTL_OUT_LEN, CTL_PAUSE, CTL_PENDING, CTL_QUEUED, F_KEEP_ALIVE, ROW_STRIDE, R_FLAGS, R_ROUTE,
 } from './layout';
 import { ConnQueues, PAUSE_DEFER, PAUSE_PENDING, type ConnState } from './conn-queue';
-import { SalvoError } from './errors';
 import { isThenable, Lifecycle, type ErrorHandler, type Route } from './lifecycle';
 import { Output } from './output';
-import { isReadable, Reply, TIMED_OUT } from './reply';
+import { isReadable, Reply } from './reply';
 import { LateAnswers } from './late-answers';
 import { BatchRequests } from './batch-requests';
 import type { Request } from './request';
@@ -29,6 +28,7 @@ import { CONN_CLOSE, type DateCache } from './response';
 import type { Router } from './router';
 import { RowRouter } from './row-router';
 import { Streams } from './streaming';
+import { TimeoutSweep } from './timeout-sweep';
 
 export type { Handler, Hook, SendHook, ErrorHook, ErrorHandler, Hooks, Route, RequestCtor } from './lifecycle';
 
@@ -80,10 +80,8 @@ export class Dispatcher {
   private readonly streams: Streams;
   /** The sink of replies that outlive their batch. */
   private readonly late: LateAnswers;
-  /** Request-timeout sweep: a tick counter, so a pending request records one number. */
-  private tick = 0;
-  /** The sweep's timer; null when no route has a timeout. */
-  private readonly sweepTimer: NodeJS.Timeout | null = null;
+  /** The request-timeout sweep (src/timeout-sweep.ts); its tick stamps a reply going pending. */
+  private readonly sweep: TimeoutSweep;
   /** Requests of the last batch that still view its slab (src/batch-requests.ts). */
   private readonly batch = new BatchRequests();
   /** Routes each row before its request is made (src/row-router.ts). */
@@ -109,24 +107,9 @@ export class Dispatcher {
     this.late = new LateAnswers(this.queues, this.output, this.lifecycle);
     this.streams = new Streams(this.queues, this.output, options.highWaterMark, (req, res, route) => this.late.afterResponse(req, res, route));
     this.late.streams = this.streams;
-    // One timer per server, ticking at a quarter of the shortest timeout (10 ms to 1 s);
-    // each route's timeout becomes a tick count, compared with the tick a reply went pending at.
-    const all = [...routes, options.notFound, options.methodNotAllowed];
-    const msOf = (r: Route) => (r.timeout >= 0 ? r.timeout : options.requestTimeout);
-    let shortest = 0;
-    for (const r of all) {
-      const ms = msOf(r);
-      if (ms > 0 && (shortest === 0 || ms < shortest)) shortest = ms;
-    }
-    const period = Math.max(10, Math.min(1000, Math.floor(shortest / 4)));
-    for (const r of all) {
-      const ms = msOf(r);
-      r.timeoutTicks = ms > 0 ? Math.ceil(ms / period) : 0;
-    }
-    if (shortest > 0) {
-      this.sweepTimer = setInterval(() => this.sweep(), period);
-      this.sweepTimer.unref();
-    }
+    this.sweep = new TimeoutSweep([...routes, options.notFound, options.methodNotAllowed], options.requestTimeout, this.queues, this.lifecycle, this.late, (cs) => {
+      if (cs.deferred === 0 && (cs.pause & PAUSE_DEFER) !== 0) this.runDeferred(cs);
+    });
   }
 
   /**
@@ -161,7 +144,7 @@ export class Dispatcher {
 
   /** The server closed: no more sweeps. */
   stop(): void {
-    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    this.sweep.stop();
   }
 
   readonly dispatch = (connId: number, count: number, slab: Uint8Array): void => {
@@ -361,7 +344,7 @@ export class Dispatcher {
     res._route = route;
     res._keep = keep;
     res._owed = true;
-    res._since = this.tick;
+    res._since = this.sweep.tick;
     this.queues.enqueue(cs, res);
     res._sink = this.late;
     // Decided already (a streaming start, or an answer that needs onSend hooks).
@@ -383,7 +366,7 @@ export class Dispatcher {
       res._route = route;
       res._keep = (this.rows[base + R_FLAGS] & F_KEEP_ALIVE) !== 0;
       res._owed = true;
-      res._since = this.tick;
+      res._since = this.sweep.tick;
       res._deferred = true;
       this.queues.enqueue(cs, res);
       cs.deferred++;
@@ -482,42 +465,6 @@ export class Dispatcher {
     if ((cs.pause & PAUSE_PENDING) !== 0 && cs.owed <= this.options.maxPending / 2) {
       cs.pause &= ~PAUSE_PENDING;
       if (cs.pause === 0) this.native.resume(cs.id);
-    }
-  }
-
-  /**
-   * Requests not answered within their timeout: 503, their signal aborts
-   * (the reason: the SALVO_ERR_HANDLER_TIMEOUT error), and whatever the
-   * handler answers later is dropped (the reply is locked).  A reply times
-   * out more than `timeoutTicks` whole ticks after the tick it went pending
-   * in: never before its timeout, at most a tick (a quarter) after it.
-   */
-  private sweep(): void {
-    const tick = ++this.tick;
-    for (const cs of this.queues.all()) {
-      if (cs === undefined || cs.owed === 0) continue;
-      for (let i = cs.head; i < cs.tail; i++) {
-        const r = cs.queue[i] as Reply;
-        if (r._done || !r._owed || r._since === TIMED_OUT) continue;
-        const limit = (r._route as Route).timeoutTicks;
-        if (limit === 0 || tick - r._since <= limit) continue;
-        const err = new SalvoError('SALVO_ERR_HANDLER_TIMEOUT');
-        const req = r._req;
-        if (req !== null) {
-          const ac = (req._abort ??= new AbortController());
-          if (!ac.signal.aborted) ac.abort(err);
-        }
-        if (r._deferred) {
-          r._deferred = false;
-          cs.deferred--;
-        }
-        r._sink = this.late;
-        if (!r._sent) this.lifecycle.defaultError(r, err);
-        else if (r._streaming) r._abortStream();
-        // After salvo's answer: the handler's own answer, whenever it comes, is dropped (src/reply.ts).
-        r._since = TIMED_OUT;
-      }
-      if (cs.deferred === 0 && (cs.pause & PAUSE_DEFER) !== 0) this.runDeferred(cs);
     }
   }
 
