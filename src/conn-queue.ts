@@ -10,7 +10,11 @@
  * Corking (the rule uWebSockets writes down, applied to async work): all
  * bytes produced for one connection during one event-loop turn leave in one
  * write, in request order.  The sync part of a batch leaves with the addon's
- * write right after dispatch (the output arena); everything else (answers
+ * write right after dispatch (the output arena); a batch that leaves answers
+ * owed keeps those bytes in the arena as its connection's cork
+ * (`adoptArena`), and what settles in its checkpoint joins them, handed back
+ * to the addon for one write after it (`handBack`, or `handBackEarly` once
+ * the batch is done inside it); everything else (answers
  * settling in the microtasks after a batch, in a later I/O callback, a timer
  * or an immediate, stream chunks) goes into the connection's cork, and one
  * flush per turn writes every dirty cork, one write per connection.  The
