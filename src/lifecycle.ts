@@ -94,7 +94,7 @@ export const LATER: PromiseLike<unknown> = Promise.resolve();
 /** Promise.prototype.then, called on native promises only (an own `then` is never user code here). */
 const promiseThen = Promise.prototype.then;
 
-/** The reaction to a handler's native promise (bound to the lifecycle and the reply in `settle`). */
+/** The reaction to a handler's native promise (bound to the lifecycle and the reply in `react`). */
 function onFulfilled(this: Lifecycle, res: Reply, x: unknown): void {
   this.valueSettled(res, x);
 }

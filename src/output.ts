@@ -160,9 +160,13 @@ export class Output {
   }
 
   private markClose(): void {
-    if (this.mode === ARENA) this.closeAfter = true;
-    else if (this.mode === CORK) (((this.cs as ConnState).queue[(this.cs as ConnState).head]) as Reply)._close = true;
-    else (this.reply as Reply)._close = true;
+    if (this.mode === ARENA) {
+      this.closeAfter = true;
+      return;
+    }
+    // In CORK mode the reply is the queue's head (toConn keeps none).
+    const cs = this.cs as ConnState;
+    ((this.mode === CORK ? cs.queue[cs.head] : this.reply) as Reply)._close = true;
   }
 
   // ---- serialization ---------------------------------------------------------
