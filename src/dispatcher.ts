@@ -167,7 +167,10 @@ export class Dispatcher {
       const cs = this.queues.get(connId);
       if (queued + out.written + (cs === undefined ? 0 : cs.corkLen + cs.held) > hwm) break;
       try {
-        pending += this.row(connId, slab, base);
+        const n = this.row(connId, slab, base);
+        if (typeof n === 'number') pending += n;
+        // An async handler's reply, made owed here: goAsync inlined into row leaves no room for the request's constructor.
+        else pending += this.goAsync(connId, n._req as Request, n, n._route as Route, n._keep);
       } catch (err) {
         // Only a salvo bug gets here (the lifecycle catches what handlers do): answer 500 in order.
         this.rowFailed(connId, err);
@@ -192,8 +195,11 @@ export class Dispatcher {
     if (pending > 0) this.queues.checkpoint = connId;
   };
 
-  /** One request of the batch; returns 1 when its answer is owed for later. */
-  private row(connId: number, slab: Uint8Array, base: number): number {
+  /**
+   * One request of the batch; returns 1 when its answer is owed for later,
+   * or the reply of an async handler's promise, which the batch loop makes owed.
+   */
+  private row(connId: number, slab: Uint8Array, base: number): number | Reply {
     const rows = this.rows;
     const o = this.options;
     // The addon matched most rows: those are routed and made here, without calls (V8 inlines
@@ -232,9 +238,13 @@ export class Dispatcher {
       }
       if (!res._sent) {
         if (v instanceof Promise && v.constructor === Promise) {
-          // An async handler's promise: its reaction (Lifecycle.react) answers through the queue.
+          // An async handler's promise: its reaction (Lifecycle.react) answers through the queue;
+          // the batch loop makes the answer owed (goAsync), outside row's inlining budget.
           this.lifecycle.react(res, v);
-          return this.goAsync(connId, req, res, route, keep);
+          res._req = req;
+          res._route = route;
+          res._keep = keep;
+          return res;
         } else if (isAnswer(v)) {
           res._sent = true;
           res._body = v;
