@@ -226,16 +226,15 @@ export class Lifecycle {
     const req = res._req as Request;
     const route = res._route as Route;
     res._settled = true;
-    // A string answer of a reply nobody answered or locked (what settle and send would decide, as in run).
-    if (typeof x === 'string' && !res._sent && res._lock === LOCK_NONE && res._sink !== null) {
-      res._sent = true;
-      res._body = x;
-      res._sink.sent(res);
-      this.afterSettle(res);
-      return;
-    }
     try {
-      void this.settle(req, res, route, x);
+      // A string answer of a reply nobody answered or locked (what settle and send would decide, as in run).
+      if (typeof x === 'string' && !res._sent && res._lock === LOCK_NONE && res._sink !== null) {
+        res._sent = true;
+        res._body = x;
+        res._sink.sent(res);
+      } else {
+        void this.settle(req, res, route, x);
+      }
     } catch (err) {
       // settle's own send failed (a value the reply refuses): answer it as an error
       void this.failAsync(req, res, route, err);
