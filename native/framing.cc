@@ -55,7 +55,7 @@ void each_token(const char* p, size_t n, F fn) {
 }
 
 /* Character classes of a Host value (RFC 3986 3.2.2), one byte per
- * character: a constant table, read-only.  A loop over it costs about 6
+ * character: a constant table, read-only.  A loop over it costs about 8
  * instructions a character; the range tests and switch it replaces cost
  * about 19 (the hello path's 15-byte Host: analyze_framing 334 -> 224
  * instructions a request, callgrind). */

@@ -197,7 +197,7 @@ export class Lifecycle {
    * call goes through CompileLazy, a bound one calls compiled code (637
    * against 720 instructions a request for the reaction, callgrind); an async
    * function awaiting it costs more (1,248: its generator and outer promise).
-   * res._req and res._route are set before it can run (run, afterBody, goAsync).
+   * res._req and res._route are set before it can run (run, afterBody, goAsync, Dispatcher.row).
    */
   react(res: Reply, v: Promise<unknown>): void {
     promiseThen.call(v, onFulfilled.bind(this, res), onRejected.bind(this, res));
