@@ -3,6 +3,7 @@
 // enough to A/B a change on a noisy shared machine, which wrk is not.
 //
 //   npm run bench:ir -- <case> [--rounds N] [--warmup N] [--conns N] [--depth N] [--top N] [--keep]
+//   npm run bench:ir -- --tfb <salvo|fastify|node> <route> [same options]
 //
 // The case's server (bench/cases.js) runs under `valgrind --tool=callgrind`
 // with SALVO_PARSER=scalar (valgrind does not emulate the SSE4.2 string
@@ -16,6 +17,12 @@
 // each phase is the marginal cost of a request, and the two phases agreeing
 // says the figure is steady. The top functions (inclusive and self) of the
 // second phase follow, JS frames named from the perf map.
+//
+// --tfb: a TechEmpower server of npm run bench:tfb (lib/tfb-config.js) on one
+// of its routes (db, queries, fortunes, ...), against a throw-away PostgreSQL
+// (lib/pg.js) with the bench's pool (TFB_POOL), one request per write (as the
+// bench's DB loads) on 64 connections unless told. The figures count the
+// server only; PostgreSQL runs outside valgrind.
 const fs = require('node:fs')
 const net = require('node:net')
 const os = require('node:os')
@@ -28,7 +35,7 @@ const ROUND_MS = 60000 // one round under valgrind: far more than it takes, stil
 const START_MS = 300000 // valgrind start-up on a loaded 2-core machine can take minutes
 
 function parseArgs (argv) {
-  const o = { name: null, rounds: 200, warmup: 100, conns: 10, depth: 24, top: 25, keep: false }
+  const o = { name: null, tfb: null, rounds: null, warmup: null, conns: null, depth: null, top: 25, keep: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     const num = () => {
@@ -42,11 +49,15 @@ function parseArgs (argv) {
     else if (a === '--depth') o.depth = num()
     else if (a === '--top') o.top = num()
     else if (a === '--keep') o.keep = true
+    else if (a === '--tfb') o.tfb = argv[++i]
     else if (a.startsWith('-')) throw new Error(`unknown option ${a}`)
     else if (o.name === null) o.name = a
     else throw new Error(`one case only (got ${o.name} and ${a})`)
   }
-  if (o.name === null) throw new Error('usage: npm run bench:ir -- <case> [--rounds N] [--warmup N] [--conns N] [--depth N] [--top N] [--keep]\ncases: ' + CASES.filter((c) => c.server.endsWith('.js')).map((c) => c.name).join(' '))
+  if (o.name === null) throw new Error('usage: npm run bench:ir -- <case> [--rounds N] [--warmup N] [--conns N] [--depth N] [--top N] [--keep]\n       npm run bench:ir -- --tfb <server> <route> [options]\ncases: ' + CASES.filter((c) => c.server.endsWith('.js')).map((c) => c.name).join(' '))
+  // Defaults: the pipelined hello load, or for --tfb the bench's DB load (one request per write).
+  const d = o.tfb === null ? { rounds: 200, warmup: 100, conns: 10, depth: 24 } : { rounds: 50, warmup: 50, conns: 64, depth: 1 }
+  for (const k of Object.keys(d)) if (o[k] === null) o[k] = d[k]
   return o
 }
 
@@ -66,7 +77,7 @@ function requestBytes (c, port) {
 function connection (port) {
   return new Promise((resolve, reject) => {
     const sock = net.connect(port, '127.0.0.1')
-    const st = { sock, buf: Buffer.alloc(0), answers: 0, statuses: new Map(), first: null, waiter: null, error: null }
+    const st = { port, sock, buf: Buffer.alloc(0), answers: 0, statuses: new Map(), first: null, waiter: null, error: null, closed: false }
     sock.on('data', (d) => {
       st.buf = st.buf.length === 0 ? d : Buffer.concat([st.buf, d])
       for (;;) {
@@ -87,6 +98,7 @@ function connection (port) {
     })
     sock.on('error', (err) => { st.error = err; if (st.waiter !== null) st.waiter() })
     sock.on('close', () => {
+      st.closed = true
       const seen = JSON.stringify(Object.fromEntries(st.statuses))
       st.error = st.error || new Error(`the server closed a connection after ${st.answers} answers (statuses ${seen}; unparsed: ${JSON.stringify(st.buf.subarray(0, 200).toString('latin1'))})`)
       if (st.waiter !== null) st.waiter()
@@ -94,6 +106,18 @@ function connection (port) {
     sock.once('connect', () => resolve(st))
     sock.once('error', reject)
   })
+}
+
+let reopened = 0
+
+/** A new connection in place of an idly closed one, keeping its counts. */
+async function reopen (old) {
+  const st = await connection(old.port)
+  reopened++
+  st.answers = old.answers
+  st.statuses = old.statuses
+  st.first = old.first
+  return st
 }
 
 /** Resolves once the connection has `n` answers in all; rejects on error or after ms. */
@@ -114,8 +138,12 @@ function awaitAnswers (st, n, ms) {
  * keep-alive timeout while a slow case (the logger under valgrind) answers the others.
  */
 async function rounds (conns, batch, depth, count) {
-  await Promise.all(conns.map(async (st) => {
+  await Promise.all(conns.map(async (_, i) => {
     for (let r = 0; r < count; r++) {
+      // Closed with every answer in: the server's keep-alive timeout, which a
+      // callgrind_control call (it stops the process for seconds) can outlast.
+      if (conns[i].closed && conns[i].buf.length === 0) conns[i] = await reopen(conns[i])
+      const st = conns[i]
       st.sock.write(batch)
       await awaitAnswers(st, st.answers + depth, ROUND_MS)
     }
@@ -190,11 +218,37 @@ function annotate (file, inclusive, top) {
   return lines.slice(start + 1).filter((l) => l.trim() !== '').slice(0, top)
 }
 
+/** A case of bench/cases.js: its server file, with its node options. */
+function benchCase (name) {
+  const c = CASES.find((x) => x.name === name)
+  if (c === undefined) throw new Error(`no case ${name} in bench/cases.js`)
+  if (!c.server.endsWith('.js')) throw new Error(`${name} is not a node server`)
+  return { c, env: {}, stop: async () => {}, argvOf: (opts) => [process.execPath, ...opts, ...(c.nodeArgs || []), path.join(__dirname, c.server)] }
+}
+
+/** A TechEmpower server and route of npm run bench:tfb, with a PostgreSQL started for it. */
+async function tfbCase (serverName, routeName) {
+  const { SERVERS, ROUTES, readTfbConfig } = require('./lib/tfb-config')
+  const { startPostgres } = require('./lib/pg')
+  const s = SERVERS.find((x) => x.name === serverName)
+  if (s === undefined) throw new Error(`--tfb: no server ${serverName}; known: ${SERVERS.map((x) => x.name).join(' ')}`)
+  const r = ROUTES.find((x) => x.name === routeName)
+  if (r === undefined) throw new Error(`--tfb: no route ${routeName}; known: ${ROUTES.map((x) => x.name).join(' ')}`)
+  const { pool } = readTfbConfig(process.env, [])
+  const db = await startPostgres()
+  process.on('exit', () => db.killSync())
+  console.log(`tfb ${s.name} ${r.path}: PostgreSQL on ${db.port}, pool ${pool}`)
+  return {
+    c: { name: `tfb-${s.name}-${r.name}`, path: r.path, expect: { status: 200 } },
+    env: { DATABASE_URL: db.url, TFB_POOL: String(pool) },
+    stop: () => db.stop(),
+    argvOf: (opts) => [s.argv[0], ...opts, ...s.argv.slice(1)]
+  }
+}
+
 async function main () {
   const o = parseArgs(process.argv.slice(2))
-  const c = CASES.find((x) => x.name === o.name)
-  if (c === undefined) throw new Error(`no case ${o.name} in bench/cases.js`)
-  if (!c.server.endsWith('.js')) throw new Error(`${o.name} is not a node server`)
+  const { c, argvOf, env, stop } = o.tfb === null ? benchCase(o.name) : await tfbCase(o.tfb, o.name)
   const port = await freePort()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'salvo-ir-'))
   tmpDir = dir
@@ -202,11 +256,11 @@ async function main () {
   const outFile = path.join(dir, 'callgrind.out')
   const argv = [
     '--tool=callgrind', `--callgrind-out-file=${outFile}`, '--vgdb=yes',
-    process.execPath, '--perf-basic-prof', ...(c.nodeArgs || []), path.join(__dirname, c.server)
+    ...argvOf(['--perf-basic-prof'])
   ]
   const server = spawn('valgrind', argv, {
     cwd: __dirname,
-    env: { ...process.env, PORT: String(port), SALVO_PARSER: 'scalar' },
+    env: { ...process.env, ...env, PORT: String(port), SALVO_PARSER: 'scalar' },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stderr = ''
@@ -222,7 +276,7 @@ async function main () {
     let out = ''
     server.stdout.on('data', (d) => {
       out += d
-      if (/listening \d+/.test(out)) { clearTimeout(timer); resolve() }
+      if (/listening (\d+|on http)/.test(out)) { clearTimeout(timer); resolve() }
     })
     server.once('exit', (code) => { clearTimeout(timer); reject(new Error(`server exited (${code}): ${stderr}`)) })
   })
@@ -257,6 +311,7 @@ async function main () {
   if (dumps.length < 2) throw new Error('expected two dumps, got ' + dumps.join(', '))
   for (const d of dumps.slice(0, 2)) figures.push(totalIr(path.join(dir, d)) / (o.rounds * perRound))
   console.log(`${o.name}: ${o.conns} conns x ${o.depth} pipelined, ${o.warmup} warm-up rounds, 2 phases of ${o.rounds} rounds (${o.rounds * perRound} requests each); answers ${JSON.stringify(statuses)}`)
+  if (reopened) console.log(`(${reopened} connection(s) reopened after an idle close)`)
   console.log(`Ir/request: ${figures.map((f) => f.toFixed(0)).join(', ')}  (mean ${((figures[0] + figures[1]) / 2).toFixed(0)})`)
   let last = path.join(dir, dumps[1])
   if (map !== null) last = nameJit(last, map)
@@ -285,6 +340,7 @@ async function main () {
   if (o.keep) console.log('\ndumps kept in ' + dir)
   else fs.rmSync(dir, { recursive: true, force: true })
   if (map !== null) fs.rmSync(map.file, { force: true })
+  await stop()
 }
 
 let tmpDir = null

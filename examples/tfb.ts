@@ -17,21 +17,21 @@
 // salvo, so they are not SALVO_ERR_ codes); /plaintext and /json keep working
 // and the process never crashes. A connect attempt gives up after 2 s.
 //
-// Pool size (TFB_POOL, default 2): postgres.js pipelines queries on each
-// connection, so a connection is busy per round trip, not per query, and with
-// the server on CPU 0 and PostgreSQL on CPU 1 a few backends keep that one core
-// busy; more backends than that only compete for it. Measured on the 2-core dev
-// machine while 4 other agents loaded it (wrk -c256, 3 s runs, /db and
-// /fortunes): pools 1, 2, 4 and 8 were within the noise of each other
-// (3,800-7,400 /db req/s between runs of the same size), 16 was lower in every
-// run (3,300 /db, 2,500 /fortunes). 2 is the smallest pool that still overlaps
-// one connection's round trip with another's. Re-measure on a quiet machine.
+// Pool size (TFB_POOL, default 1): postgres.js pipelines queries on each
+// connection, so one connection keeps PostgreSQL's core busy: with the server
+// on CPU 0 and PostgreSQL on CPU 1 more backends only compete for that core,
+// and postgres.js 3.4's pool costs more per query with more than one
+// connection (its internal queues keep the holes `shift()` leaves, and
+// `remove()` scans them with indexOf). `node bench/tfb.js --pool-sweep`,
+// 2026-12-03, load 0.5, wrk -c256 / -c16, 3 rounds x 5 s, medians: pool 1
+// 17,388 / 15,288 /db req/s, pool 2 16,407 / 11,243 (12,728 in one round),
+// pool 4 10,813 / 6,815, pool 8 10,551 / 7,065.
 // PORT and HOST choose where it listens (defaults 8080 and 127.0.0.1).
 import postgres from 'postgres';
 import { App, type Reply } from 'salvo';
 
 const SERVER = 'salvo';
-const POOL = Number(process.env.TFB_POOL || 2);
+const POOL = Number(process.env.TFB_POOL || 1);
 if (!Number.isInteger(POOL) || POOL < 1) {
   console.error(`TFB_POOL must be a positive integer, got '${process.env.TFB_POOL}'`);
   process.exit(1);

@@ -36,7 +36,7 @@ const PARTS = ['throughput', 'ceiling', 'latency']
 // The pool sizes --pool-sweep compares (salvo, /db).
 const POOL_SIZES = [1, 2, 4, 8]
 // examples/tfb.ts's and tfb-db.js's default pool; every server and the ceiling get the same.
-const DEFAULT_POOL = 2
+const DEFAULT_POOL = 1
 
 function rate (env, name, fallback) {
   const raw = env[name]

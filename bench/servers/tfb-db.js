@@ -1,12 +1,12 @@
 'use strict'
 // The database side the TechEmpower peers share (tfb-fastify.js, tfb-node.js):
-// one driver (`postgres`), one pool (TFB_POOL, default 2, as examples/tfb.ts),
+// one driver (`postgres`), one pool (TFB_POOL, default 1, as examples/tfb.ts),
 // the same queries (fortunes' HTML, the batched update, the cached table), the
 // TFB rules for the query count and HTML escaping, so
 // the peers differ only by their HTTP layer. DATABASE_URL.
 const postgres = require('postgres')
 
-const POOL = Number(process.env.TFB_POOL || 2)
+const POOL = Number(process.env.TFB_POOL || 1)
 const sql = postgres(process.env.DATABASE_URL, { max: POOL, connect_timeout: 2, idle_timeout: 0, onnotice: () => {}, fetch_types: false })
 
 const randomId = () => 1 + Math.floor(Math.random() * 10000)

@@ -1,6 +1,6 @@
 'use strict'
 // Peer: examples/tfb.ts's TechEmpower service on fastify 5, the same driver
-// (`postgres`), the same pool (TFB_POOL, default 2), the same queries, the same
+// (`postgres`), the same pool (TFB_POOL, default 1), the same queries, the same
 // response schemas, the same 503 on a database failure. DATABASE_URL, PORT.
 const fastify = require('fastify')({ logger: false })
 const { count, oneWorld, worlds, fortunes, updates, fillCache, cached } = require('./tfb-db')

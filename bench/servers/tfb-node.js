@@ -1,6 +1,6 @@
 'use strict'
 // Baseline: examples/tfb.ts's TechEmpower service on bare node:http, the same
-// driver (`postgres`), pool (TFB_POOL, default 2), queries and 503 on a
+// driver (`postgres`), pool (TFB_POOL, default 1), queries and 503 on a
 // database failure; JSON.stringify for bodies. DATABASE_URL, PORT.
 const http = require('node:http')
 const { count, oneWorld, worlds, fortunes, updates, fillCache, cached } = require('./tfb-db')
