@@ -55,8 +55,9 @@ function parseArgs (argv) {
     else throw new Error(`one case only (got ${o.name} and ${a})`)
   }
   if (o.name === null) throw new Error('usage: npm run bench:ir -- <case> [--rounds N] [--warmup N] [--conns N] [--depth N] [--top N] [--keep]\n       npm run bench:ir -- --tfb <server> <route> [options]\ncases: ' + CASES.filter((c) => c.server.endsWith('.js')).map((c) => c.name).join(' '))
-  // Defaults: the pipelined hello load, or for --tfb the bench's DB load (one request per write).
-  const d = o.tfb === null ? { rounds: 200, warmup: 100, conns: 10, depth: 24 } : { rounds: 50, warmup: 50, conns: 64, depth: 1 }
+  // Defaults: the pipelined hello load, or for --tfb the bench's DB load (one request per write;
+  // 400 warm-up rounds: after 50, V8 was still compiling the driver's code in the measured phases).
+  const d = o.tfb === null ? { rounds: 200, warmup: 100, conns: 10, depth: 24 } : { rounds: 100, warmup: 400, conns: 64, depth: 1 }
   for (const k of Object.keys(d)) if (o[k] === null) o[k] = d[k]
   return o
 }

@@ -23,9 +23,12 @@
 // and postgres.js 3.4's pool costs more per query with more than one
 // connection (its internal queues keep the holes `shift()` leaves, and
 // `remove()` scans them with indexOf). `node bench/tfb.js --pool-sweep`,
-// 2026-12-03, load 0.5, wrk -c256 / -c16, 3 rounds x 5 s, medians: pool 1
+// 2026-12-03, load 0.45, wrk -c256 / -c16, 3 rounds x 5 s, medians: pool 1
 // 17,388 / 15,288 /db req/s, pool 2 16,407 / 11,243 (12,728 in one round),
-// pool 4 10,813 / 6,815, pool 8 10,551 / 7,065.
+// pool 4 10,813 / 6,815, pool 8 10,551 / 7,065. The price: queries queue on
+// the one connection, so a long /updates batch delays the queries behind it
+// (TFB runs one test type at a time; a service mixing slow and fast queries
+// may want a larger pool).
 // PORT and HOST choose where it listens (defaults 8080 and 127.0.0.1).
 import postgres from 'postgres';
 import { App, type Reply } from 'salvo';
