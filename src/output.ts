@@ -332,6 +332,9 @@ export class Output {
  * they are a mistake, answered 500 rather than sent wrong.
  */
 function isJsonable(v: object): boolean {
+  // One inherited load for the common case (Object.getPrototypeOf is a V8 runtime call: src/dispatcher.ts isObjectAnswer).
+  const c = (v as { constructor?: unknown }).constructor;
+  if (c === Object || c === Array) return true;
   const proto = Object.getPrototypeOf(v);
   if (proto === Object.prototype || proto === null || proto === Array.prototype) return true;
   if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return true;

@@ -194,3 +194,38 @@ t.test('a batch ends early only once its handlers returned: a handler reading it
     t.same(seen, paths.filter((p) => p.startsWith('/late/')), `round ${round}: every handler read its own header after sending`)
   }
 })
+
+// A batch whose answers all settled in its checkpoint hands its bytes back
+// early (ConnQueues.handBackEarly) while they still sit in the arena; an
+// inject started later in the same checkpoint (a detached promise chain)
+// runs on the injector's own engine and arena, and the next batch of the
+// connection finds the hand-back taken (sendHanded's early return). The
+// chain's depth moves the inject to each microtask after the hand-back.
+t.test('an inject run after the checkpoint\'s connection handed its output back early: both answered whole', async (t) => {
+  let app0
+  const injected = []
+  const { port } = await startApp(t, (app) => {
+    app0 = app
+    app.get('/inner', () => 'inner answer')
+    app.get('/h/:depth/:i', async (req) => {
+      const depth = Number(req.params.depth)
+      if (req.params.i === '0') {
+        let p = Promise.resolve()
+        for (let k = 0; k < depth; k++) p = p.then(() => {})
+        // Not awaited: the handler returns, so its batch can end early.
+        p.then(() => app0.inject({ url: '/inner' })).then((r) => injected.push(r.body), (err) => injected.push(String(err)))
+      }
+      return 'h' + depth + '.' + req.params.i
+    })
+  })
+  const c = await connect(t, port)
+  for (let depth = 0; depth <= 8; depth++) {
+    injected.length = 0
+    const paths = Array.from({ length: 4 }, (_, i) => `/h/${depth}/${i}`)
+    c.write(pipeline(paths))
+    const rs = await c.readResponses(4)
+    t.same(rs.map((r) => r.body.toString()), paths.map((p) => 'h' + p.split('/')[2] + '.' + p.split('/')[3]), `depth ${depth}: the connection's answers, whole and in order`)
+    while (injected.length === 0) await new Promise((resolve) => setImmediate(resolve))
+    t.same(injected, ['inner answer'], `depth ${depth}: the injected request answered`)
+  }
+})
