@@ -67,6 +67,38 @@ export function jsonShape(schema: unknown): JsonShape | null {
   return { names, bytes: names.map((n) => new Uint8Array(Buffer.from(n, 'utf8'))), store };
 }
 
+/** String values up to this many bytes are made by shortAscii, longer ones sliced from the body's latin1 string. */
+const SHORT = 12;
+const fromCharCode = String.fromCharCode;
+
+/**
+ * The ASCII bytes b[s, e), at most SHORT of them, as a string: one
+ * String.fromCharCode call with a byte per argument.  Buffer's latin1Slice
+ * is a C++ call (about 630 instructions for any length, callgrind) and the
+ * substring another 90: for the short values most bodies hold this is
+ * several times cheaper (a 8-byte value: 27 ns against 66 ns, and the
+ * salvo-validate body parsed in 140 ns against 235 ns).
+ */
+function shortAscii(b: Uint8Array, s: number, e: number): string {
+  switch (e - s) {
+    case 0: return '';
+    case 1: return fromCharCode(b[s]);
+    case 2: return fromCharCode(b[s], b[s + 1]);
+    case 3: return fromCharCode(b[s], b[s + 1], b[s + 2]);
+    case 4: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3]);
+    case 5: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4]);
+    case 6: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5]);
+    case 7: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6]);
+    case 8: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7]);
+    case 9: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8]);
+    case 10: return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9]);
+    case 11:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10]);
+    default:
+      return fromCharCode(b[s], b[s + 1], b[s + 2], b[s + 3], b[s + 4], b[s + 5], b[s + 6], b[s + 7], b[s + 8], b[s + 9], b[s + 10], b[s + 11]);
+  }
+}
+
 /** JSON whitespace (RFC 8259 section 2): space, tab, LF, CR. */
 function ws(b: Uint8Array, i: number, end: number): number {
   while (i < end) {
@@ -127,7 +159,7 @@ export function parseShaped(b: Uint8Array, start: number, end: number, shape: Js
   const o: Record<string, unknown> = {};
   i = ws(b, i + 1, end);
   if (at(b, i, end) === 125) return ws(b, i + 1, end) === end ? o : FALLBACK; // '{}'
-  let text: string | undefined; // the body as latin1, made for the first string value
+  let text: string | undefined; // the body as latin1, made for the first string value longer than SHORT
   for (;;) {
     if (at(b, i, end) !== 34) return FALLBACK;
     const key = keyAt(shape, b, i + 1, end);
@@ -144,8 +176,12 @@ export function parseShaped(b: Uint8Array, start: number, end: number, shape: Js
     if (c === 34) {
       const e = stringEnd(b, i + 1, end, true);
       if (e < 0) return FALLBACK;
-      if (text === undefined) text = latin1Slice.call(b, start, end);
-      v = text.slice(i + 1 - start, e - start);
+      if (e - i - 1 <= SHORT) {
+        v = shortAscii(b, i + 1, e);
+      } else {
+        if (text === undefined) text = latin1Slice.call(b, start, end);
+        v = text.slice(i + 1 - start, e - start);
+      }
       i = e + 1;
     } else if (c === 116) {
       if (i + 4 > end || b[i + 1] !== 114 || b[i + 2] !== 117 || b[i + 3] !== 101) return FALLBACK; // true

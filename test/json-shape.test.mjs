@@ -85,6 +85,24 @@ t.test('fast for the usual bodies, declines the rest', async (t) => {
   t.ok(Object.is(parse('{"priority":-0}').priority, -0))
 })
 
+t.test('string values of every length: short ones made byte by byte, long ones sliced, each exact', async (t) => {
+  // Every printable ASCII byte and DEL, at each position, for lengths 0-40 (the short path ends at 12).
+  const chars = Array.from({ length: 96 }, (_, i) => String.fromCharCode(32 + i)).filter((c) => c !== '"' && c !== '\\').join('')
+  for (let n = 0; n <= 40; n++) {
+    for (let k = 0; k < chars.length; k += 7) {
+      const v = Array.from({ length: n }, (_, i) => chars[(k + i * 13) % chars.length]).join('')
+      const w = chars[(k + 5) % chars.length].repeat(n > 0 ? n - 1 : 0)
+      const text = `{"title":${JSON.stringify(v)},"t":${JSON.stringify(w)},"done":true}`
+      const got = parse(text)
+      if (got === FALLBACK || got.title !== v || got.t !== w || got.done !== true) {
+        t.fail(`length ${n}: ${JSON.stringify(text)} gave ${got === FALLBACK ? 'FALLBACK' : JSON.stringify(got)}`)
+        return
+      }
+    }
+  }
+  t.pass('lengths 0-40 decoded exactly')
+})
+
 t.test('differential against JSON.parse: generated bodies and every one-byte mutation', async (t) => {
   const keys = ['"title"', '"done"', '"priority"', '"t"', '"0"', '"x"', '"cl\u00e9"']
   const values = ['"buy milk"', '""', 'true', 'false', 'null', '0', '-0', '7', '-12', '10', '1.5', '"a\\nb"', '{}', '[]', '"\u00e9"']
