@@ -76,7 +76,7 @@ const fromCharCode = String.fromCharCode;
  * String.fromCharCode call with a byte per argument.  Buffer's latin1Slice
  * is a C++ call (about 630 instructions for any length, callgrind) and the
  * substring another 90: for the short values most bodies hold this is
- * several times cheaper (a 8-byte value: 27 ns against 66 ns, and the
+ * several times cheaper (an 8-byte value: 27 ns against 66 ns, and the
  * salvo-validate body parsed in 140 ns against 235 ns).
  */
 function shortAscii(b: Uint8Array, s: number, e: number): string {
