@@ -424,7 +424,7 @@ export class App<TP extends TypeProvider = DefaultTypeProvider> {
     // 404 and 405 are the app's: its hooks and its decorators, never a plugin's.
     const cl = this.classesOf(this._root._ctx);
     return {
-      id, method: '*', path, handler, paramNames: [], serializers: null, timeout: -1, timeoutTicks: 0,
+      id, method: '*', path, handler, paramNames: [], serializers: null, writers: null, timeout: -1, timeoutTicks: 0,
       hooks: this.hooksFor(undefined), body: null, errorHandler: this._root._ctx.errorHandler,
       RequestClass: cl.RequestClass, decorate: cl.decorate, ReplyClass: cl.ReplyClass, decorateReply: cl.decorateReply, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
     };

@@ -20,7 +20,7 @@ import { ConnQueues, PAUSE_DEFER, PAUSE_PENDING, type ConnState } from './conn-q
 import { isThenable, Lifecycle, type ErrorHandler, type Route } from './lifecycle';
 import { Output } from './output';
 import { isReadable, Reply } from './reply';
-import { LateAnswers } from './late-answers';
+import { LateAnswers, SHAPED } from './late-answers';
 import { BatchRequests } from './batch-requests';
 import type { Request } from './request';
 import type { RequestEnv } from './logger';
@@ -261,16 +261,16 @@ export class Dispatcher {
       p = this.lifecycle.run(req, res, route);
     }
     if (p !== undefined || !res._sent || res._streaming) return this.goAsync(connId, req, res, route, keep);
-    let decided = false;
+    let decided = ANSWER_VALUE;
     if (hooks !== null && hooks.onSend.length !== 0) {
       // onSend hooks run in the batch; one returning a thenable makes the answer a late one.
-      const pending = this.late.onSendNow(res, hooks);
-      if (pending !== null) {
+      const pending = this.late.onSendNow(res, hooks, true);
+      if (pending === SHAPED) decided = ANSWER_SHAPED;
+      else if (pending !== null) {
         const n = this.goAsync(connId, req, res, route, keep, false);
         void this.late.onSendLater(res, hooks, pending);
         return n;
-      }
-      decided = true;
+      } else decided = ANSWER_DECIDED;
     }
     this.answerNow(connId, req, res, route, keep, decided);
     // Code of the handler may still run (it returned a promise): it keeps a readable request.
@@ -293,7 +293,7 @@ export class Dispatcher {
   }
 
   /** A reply decided inside its batch: to the arena, or in order behind what is queued. */
-  private answerNow(connId: number, req: Request, res: Reply, route: Route, keep: boolean, decided: boolean): void {
+  private answerNow(connId: number, req: Request, res: Reply, route: Route, keep: boolean, decided: number): void {
     const cs = this.queues.get(connId);
     if (cs !== undefined && !cs.idle) {
       this.answerQueued(cs, req, res, route, keep, decided);
@@ -301,17 +301,19 @@ export class Dispatcher {
     }
     const out = this.output;
     out.toArena();
-    if (decided) out.respondDecided(req, res, keep);
-    else out.respond(req, res, res._body, route, keep);
+    if (decided === ANSWER_VALUE) out.respond(req, res, res._body, route, keep);
+    else if (decided === ANSWER_DECIDED) out.respondDecided(req, res, keep);
+    else out.respondShaped(req, res, route, keep);
   }
 
   /** answerNow behind answers still queued on the connection (out of line: row's inlining budget). */
-  private answerQueued(cs: ConnState, req: Request, res: Reply, route: Route, keep: boolean, decided: boolean): void {
+  private answerQueued(cs: ConnState, req: Request, res: Reply, route: Route, keep: boolean, decided: number): void {
     const out = this.output;
     this.queues.enqueue(cs, res);
     out.toConn(cs, res);
-    if (decided) out.respondDecided(req, res, keep);
-    else out.respond(req, res, res._body, route, keep);
+    if (decided === ANSWER_VALUE) out.respond(req, res, res._body, route, keep);
+    else if (decided === ANSWER_DECIDED) out.respondDecided(req, res, keep);
+    else out.respondShaped(req, res, route, keep);
     res._done = true;
     this.queues.advance(cs);
   }
@@ -484,4 +486,9 @@ export class Dispatcher {
 }
 
 /** What `write` needs of a request whose own row could not be read (rowFailed). */
+/** How answerNow writes a reply: its value (respond), what its onSend hooks decided, or by the byte writer that skipped them. */
+const ANSWER_VALUE = 0;
+const ANSWER_DECIDED = 1;
+const ANSWER_SHAPED = 2;
+
 const FAILED_REQUEST = { _methodId: 1, _allow: '', _minor: 1 } as unknown as Request;

@@ -9,12 +9,15 @@
  */
 import type { ConnQueues } from './conn-queue';
 import { isThenable, type Hooks, type Lifecycle, type Route } from './lifecycle';
-import type { Output } from './output';
+import { GATE_NONE, GATE_WRITE, type Output } from './output';
 import { LOCK_NONE, LOCK_ON_SEND, Reply, type ReplySink } from './reply';
 import type { Request } from './request';
 import type { Streams } from './streaming';
 
 /** Where onSend hooks stopped: hook `at` returned `thenable`; the payload so far and the status and type before the hooks. */
+/** onSendNow's answer when the hooks were skipped: Output.respondShaped writes the reply. */
+export const SHAPED = 1;
+
 export interface OnSendPending {
   at: number;
   thenable: PromiseLike<unknown>;
@@ -52,7 +55,7 @@ export class LateAnswers implements ReplySink {
     const h = route.hooks;
     const out = this.output;
     if (h !== null && h.onSend.length) {
-      const pending = this.onSendNow(res, h);
+      const pending = this.onSendNow(res, h) as OnSendPending | null; // not gated: never SHAPED
       if (pending === null) this.finish(res, out.pStatus, out.pType, out.pBody);
       else void this.onSendLater(res, h, pending);
       return;
@@ -74,9 +77,12 @@ export class LateAnswers implements ReplySink {
    * Else the state to go on from once the hook's thenable settles
    * (`onSendLater`); the reply stays locked for onSend until then.
    */
-  onSendNow(res: Reply, h: Hooks): OnSendPending | null {
+  onSendNow(res: Reply, h: Hooks, gated = false): OnSendPending | null | typeof SHAPED {
     const out = this.output;
-    out.payload(res, res._body, res._route as Route);
+    // A JSON answer below every hook's gate is written by its byte writer, without the hooks (Output.gate).
+    const g = gated && h.sendGate > 0 ? out.gate(res._req as Request, res, res._body, res._route as Route, h.sendGate) : GATE_NONE;
+    if (g === GATE_WRITE) return SHAPED;
+    if (g === GATE_NONE) out.payload(res, res._body, res._route as Route);
     let status = out.pStatus;
     let type = out.pType;
     let cur = out.pBody;

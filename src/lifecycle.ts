@@ -16,6 +16,7 @@ import { isReadable, LOCK_NONE, LOCK_ON_ERROR, type Reply } from './reply';
 import type { Request } from './request';
 import type { RequestEnv } from './logger';
 import { statusText } from './response';
+import type { ShapeWriter } from './shape-writer';
 
 export type Handler = (req: Request<any>, res: Reply) => unknown;
 export type Hook = (req: Request<any>, res: Reply) => unknown;
@@ -37,6 +38,29 @@ export interface Hooks {
   onSend: SendHook[];
   onResponse: Hook[];
   onError: ErrorHook[];
+  /**
+   * When every onSend hook carries SEND_GATE: the smallest (a payload shorter than it passes
+   * them all unchanged, so an answer the byte writer makes need not become a string for them:
+   * src/shape-writer.ts); else 0.
+   */
+  sendGate: number;
+}
+
+/**
+ * On an onSend hook of salvo's own (compress's): the hook returns undefined and does nothing
+ * for a string or byte payload shorter than this many (UTF-16 units, or bytes).
+ */
+export const SEND_GATE = Symbol('salvo.sendGate');
+
+/** Hooks.sendGate of an onSend list. */
+export function sendGateOf(list: readonly SendHook[]): number {
+  let gate = Infinity;
+  for (const h of list) {
+    const g = (h as unknown as Record<symbol, unknown>)[SEND_GATE];
+    if (typeof g !== 'number' || !(g > 0)) return 0;
+    gate = Math.min(gate, g);
+  }
+  return list.length === 0 ? 0 : gate;
 }
 
 export interface Route {
@@ -48,6 +72,8 @@ export interface Route {
   readonly paramNames: readonly string[];
   /** Response serializers compiled from the route's schema, by status. */
   readonly serializers: Record<number, (v: unknown) => string> | null;
+  /** Byte writers of the statuses whose schema is a flat object (src/shape-writer.ts), or null. */
+  readonly writers: Record<number, ShapeWriter> | null;
   /** The route's own `timeout` in ms (-1: the app's requestTimeout; 0: none). */
   readonly timeout: number;
   /** Its timeout in sweep ticks (0: none), set by the dispatcher. */

@@ -26,12 +26,18 @@ import type { Request } from './request';
 import type { Route } from './lifecycle';
 import {
   CONN_CLOSE, CONN_DEFAULT, CONN_KEEP_ALIVE, DateCache, JSON_TYPE, OCTETS, TEXT, headBound,
-  statusText, writeBytes, writeHead, writeText,
+  statusText, writeBytes, writeHead, writeShaped, writeText,
 } from './response';
+import type { ShapeWriter } from './shape-writer';
 
 export const HEAD_ID = 2;
 /** Byte bodies and chunks at least this large travel by reference, not copied. */
 export const LARGE = 64 * 1024;
+
+/** Output.gate's answers. */
+export const GATE_NONE = 0;
+export const GATE_WRITE = 1;
+export const GATE_PAYLOAD = 2;
 
 const ARENA = 0;
 const CORK = 1;
@@ -59,6 +65,9 @@ export class Output {
   pStatus = 200;
   pType: string | null = null;
   pBody: string | Uint8Array | null = null;
+  /** The writer `gate` holds values in for `respondShaped`, and its bound. */
+  private sWriter: ShapeWriter | null = null;
+  private sBound = 0;
 
   constructor(
     private readonly native: NativeServer,
@@ -192,8 +201,148 @@ export class Output {
       this.commit(start, end);
       return;
     }
-    this.payload(res, value, route);
-    res._bytes = this.write(req, this.pStatus, this.pType, this.pBody, res._headers, this.connMode(req, keep), res._preset);
+    if (route.writers === null || !this.shaped(req, res, value, route, this.connMode(req, keep))) {
+      // The value's JSON may run user code (toJSON, getters) that answers another request through
+      // this output: the target chosen for this answer is set again after it.
+      const mode = this.mode;
+      const cs = this.cs;
+      const reply = this.reply;
+      this.payload(res, value, route);
+      this.mode = mode;
+      this.cs = cs;
+      this.reply = reply;
+      res._bytes = this.write(req, this.pStatus, this.pType, this.pBody, res._headers, this.connMode(req, keep), res._preset);
+    }
+    if (!keep) this.markClose();
+  }
+
+  /**
+   * The writer of the reply's status (src/shape-writer.ts) for a plain object `value`, or null:
+   * not its case (a body-less status or method, a class instance, toJSON, no writer).
+   */
+  writerFor(req: Request, res: Reply, value: unknown, route: Route): ShapeWriter | null {
+    const ws = route.writers;
+    if (ws === null || value === null || typeof value !== 'object' || req._methodId === HEAD_ID) return null;
+    const status = res._status;
+    // No body (1xx, 204, 304), or an Allow line to add (405): write()'s cases.
+    if (status < 200 || status === 204 || status === 304 || status === 405) return null;
+    const w = ws[status];
+    if (w === undefined || (value as { constructor?: unknown }).constructor !== Object) return null;
+    return typeof (value as { toJSON?: unknown }).toJSON === 'function' ? null : w;
+  }
+
+  /**
+   * Writes a plain object answer through its status's byte writer; false: not its case (the
+   * caller serializes the value as before).  When the writer leaves the value to the
+   * serializer, that gets the values already read (a getter runs once).
+   */
+  private shaped(req: Request, res: Reply, value: unknown, route: Route, conn: number): boolean {
+    const w = this.writerFor(req, res, value, route);
+    if (w === null) return false;
+    const status = res._status;
+    const type = res._type ?? JSON_TYPE;
+    let bound: number;
+    const mode = this.mode;
+    const cs = this.cs;
+    const reply = this.reply;
+    try {
+      // Getters run here, and may answer another request through this output (as in respond()).
+      bound = w.read(value as Record<string, unknown>);
+      this.mode = mode;
+      this.cs = cs;
+      this.reply = reply;
+    } catch (err) {
+      this.mode = mode;
+      this.cs = cs;
+      this.reply = reply;
+      // A getter threw: as the serializer throwing (json()).
+      this.pStatus = status;
+      this.internalError(err);
+      res._bytes = this.write(req, this.pStatus, this.pType, this.pBody, res._headers, conn, res._preset);
+      return true;
+    }
+    if (bound === -2) return false; // the writer is busy (a getter answering through it)
+    if (bound >= 0) {
+      const n = this.writeShapedBody(req, status, type, w, bound, res._headers, conn, res._preset);
+      if (n >= 0) {
+        res._bytes = n;
+        return true;
+      }
+    }
+    this.serializeRead(w, route, status, type);
+    this.mode = mode;
+    this.cs = cs;
+    this.reply = reply;
+    res._bytes = this.write(req, this.pStatus, this.pType, this.pBody, res._headers, conn, res._preset);
+    return true;
+  }
+
+  /** pStatus / pType / pBody of the values `w` has read, by the status's serializer. */
+  serializeRead(w: ShapeWriter, route: Route, status: number, type: string): void {
+    try {
+      // The serializer may run user code (a value's toString): the fields are set after it.
+      const body = ((route.serializers as Record<number, (v: unknown) => string>)[status])(w.snapshot());
+      this.pStatus = status;
+      this.pType = type;
+      this.pBody = body;
+    } catch (err) {
+      this.internalError(err);
+    }
+  }
+
+  /** The head and the writer's body (read: `bound` bytes at most); the body's bytes, or -1 (nothing written: the serializer's case). */
+  writeShapedBody(
+    req: Request, status: number, type: string, w: ShapeWriter, bound: number, extra: string, conn: number, preset: FieldPreset | null,
+  ): number {
+    const start = this.reserve(headBound(type, extra.length) + bound);
+    const end = writeShaped(this.t, start, status, type, w, bound, conn, this.date, extra, preset !== null ? preset.heads : null);
+    if (end < 0) return -1;
+    this.commit(start, end);
+    if (conn === CONN_CLOSE) this.markClose();
+    return w.written;
+  }
+
+  /**
+   * Before a reply's onSend hooks, when each passes a payload shorter than `gate` unchanged
+   * (Hooks.sendGate): a plain object answer with a byte writer whose JSON is that short skips
+   * them (GATE_WRITE: `respondShaped` writes it); else GATE_PAYLOAD (pStatus / pType / pBody
+   * made from the values the writer read, for the hooks) or GATE_NONE (nothing done).
+   */
+  gate(req: Request, res: Reply, value: unknown, route: Route, gate: number): number {
+    const w = this.writerFor(req, res, value, route);
+    if (w === null) return GATE_NONE;
+    const status = res._status;
+    let bound: number;
+    try {
+      bound = w.read(value as Record<string, unknown>);
+    } catch (err) {
+      this.internalError(err);
+      return GATE_PAYLOAD;
+    }
+    if (bound === -2) return GATE_NONE;
+    if (bound >= 0 && w.textBound < gate) {
+      this.sWriter = w;
+      this.sBound = bound;
+      return GATE_WRITE;
+    }
+    this.serializeRead(w, route, status, res._type ?? JSON_TYPE);
+    return GATE_PAYLOAD;
+  }
+
+  /** Writes the answer `gate` left to its writer (GATE_WRITE), into the chosen target. */
+  respondShaped(req: Request, res: Reply, route: Route, keep: boolean): void {
+    const w = this.sWriter as ShapeWriter;
+    this.sWriter = null;
+    const conn = this.connMode(req, keep);
+    const status = res._status;
+    const type = res._type ?? JSON_TYPE;
+    let n = this.writeShapedBody(req, status, type, w, this.sBound, res._headers, conn, res._preset);
+    if (n < 0) {
+      // A string the serializer escapes: its text is still below the gate (textBound), the hooks would pass it.
+      this.serializeRead(w, route, status, type);
+      n = this.write(req, this.pStatus, this.pType, this.pBody, res._headers, conn, res._preset);
+    }
+    res._bytes = n;
     if (!keep) this.markClose();
   }
 
@@ -300,11 +449,16 @@ export class Output {
   }
 
   private json(res: Reply, value: unknown, route: Route): void {
+    const status = res._status;
     try {
-      const ser = route.serializers !== null ? route.serializers[res._status] : undefined;
-      this.pBody = ser !== undefined ? ser(value) : JSON.stringify(value) ?? 'null';
+      const ser = route.serializers !== null ? route.serializers[status] : undefined;
+      const body = ser !== undefined ? ser(value) : JSON.stringify(value) ?? 'null';
+      // Set after the serializer: user code in it (toJSON, a getter) may answer another request through this output.
+      this.pStatus = status;
+      this.pBody = body;
       this.pType = res._type ?? JSON_TYPE;
     } catch (err) {
+      this.pStatus = status;
       this.internalError(err);
     }
   }

@@ -15,7 +15,7 @@
 import { ContentTypeParsers } from './content-type-parser';
 import { SalvoError } from './errors';
 import { newSlots } from './decorators';
-import type { ErrorHandler, Hook, Hooks } from './lifecycle';
+import { sendGateOf, type ErrorHandler, type Hook, type Hooks } from './lifecycle';
 import { defaultValidatorCompiler, type ValidatorCompiler } from './validation';
 import { defaultSerializerCompiler, type SerializerCompiler } from './serialization';
 
@@ -25,7 +25,7 @@ export type HookName = 'onRequest' | 'preHandler' | 'onSend' | 'onResponse' | 'o
 export const HOOK_NAMES: readonly HookName[] = ['onRequest', 'preHandler', 'onSend', 'onResponse', 'onError'];
 
 export function emptyHooks(): Hooks {
-  return { onRequest: [], preHandler: [], onSend: [], onResponse: [], onError: [] };
+  return { onRequest: [], preHandler: [], onSend: [], onResponse: [], onError: [], sendGate: 0 };
 }
 
 export class PluginContext {
@@ -57,6 +57,7 @@ export class PluginContext {
     }
     // Body parsing and validation first among preHandler hooks: after onRequest, before every preHandler (fastify's order).
     if (prelude !== null) h.preHandler.unshift(prelude);
+    h.sendGate = sendGateOf(h.onSend);
     return HOOK_NAMES.some((n) => h[n].length > 0) ? h : null;
   }
 

@@ -5,6 +5,7 @@
  * second, not per response (RFC 9110 6.6.1 only asks for second precision).
  */
 import { STATUS_CODES } from 'node:http';
+import type { ShapeWriter } from './shape-writer';
 
 const latin1Write = Buffer.prototype.latin1Write as (this: Buffer, s: string, offset: number, length?: number) => number;
 const utf8Write = Buffer.prototype.utf8Write as (this: Buffer, s: string, offset: number, length?: number) => number;
@@ -198,6 +199,28 @@ export function writeText(
   // The prefix found above: not looked up twice.
   const end = headFrom(t, pos, prefix, n, conn, rest);
   return end + n;
+}
+
+/**
+ * Writes a whole response whose body a ShapeWriter writes (src/shape-writer.ts), as writeText
+ * does a string's: the body first where a head with `bound`'s digit count ends it, then the head.
+ * `room` must cover headBound + bound.  Returns the end, or -1 when the writer gave the body to
+ * its serializer (nothing written counts).
+ */
+export function writeShaped(
+  t: Buffer, pos: number, status: number, type: string, w: ShapeWriter, bound: number,
+  conn: number, dates: DateCache, extra: string, heads: HeadPrefixes | null = null,
+): number {
+  const own = heads !== null && extra === heads.lines;
+  const prefix = (own ? heads : prefixes).get(status, type, dates);
+  const rest = own ? '' : extra;
+  const guess = digitCount(bound);
+  const at = pos + prefix.length + guess + (conn === CONN_DEFAULT && rest === '' ? 4 : tailLength(conn, rest));
+  const n = w.emit(t, at);
+  if (n < 0) return -1;
+  const real = digitCount(n);
+  if (real !== guess) t.copyWithin(at + real - guess, at, at + n);
+  return headFrom(t, pos, prefix, n, conn, rest) + n;
 }
 
 function digitCount(v: number): number {

@@ -15,7 +15,7 @@ import { HOOK_NAMES, joinPrefix, type PluginContext } from './plugin-context';
 import { Reply } from './reply';
 import { Request } from './request';
 import { asList, type RouteOptions } from './route';
-import { compileSerializers } from './serialization';
+import { compileSerializers, compileWriters } from './serialization';
 import { compileValidation, type Validators } from './validation';
 import { jsonShape, type JsonShape } from './json-shape';
 
@@ -49,10 +49,12 @@ export function declareRoute(ctx: PluginContext, id: number, method: string, rou
   const o = options as RouteOptions;
   checkKeys(`route (${method} ${path})`, o, ROUTE_KEYS);
   const schema = checkSchema(method, path, o.schema);
+  const serializerCompiler = ctx.resolveSerializerCompiler();
   const route: Route = {
     id, method, path, handler: handler as Handler, paramNames,
     timeout: o.timeout === undefined ? -1 : timeoutMs(`timeout (for ${method} ${path})`, o.timeout, 0), timeoutTicks: 0,
-    serializers: compileSerializers(method, path, schema?.response, ctx.resolveSerializerCompiler()),
+    serializers: compileSerializers(method, path, schema?.response, serializerCompiler),
+    writers: compileWriters(schema?.response, serializerCompiler),
     hooks: null, body: null, errorHandler: null, RequestClass: Request, decorate: null, ReplyClass: Reply, decorateReply: null, cacheBody: undefined, cacheBytes: undefined, cacheGen: -1,
   };
   const own: Partial<Hooks> = {};

@@ -5,10 +5,13 @@
  * added (`app.setSerializerCompiler`, nearest in the plugin chain, as the
  * validator compiler), by default fast-json-stringify.  A JSON body sent with
  * that status goes through it instead of JSON.stringify (src/output.ts).
+ * With the default compiler, a flat object schema also gets a byte writer
+ * (src/shape-writer.ts) that gives the same bytes without the string.
  */
 import fastJson from 'fast-json-stringify';
 import { SalvoError } from './errors';
 import type { Route } from './lifecycle';
+import { compileShapeWriter, type ShapeWriter } from './shape-writer';
 
 /** A compiled serializer: the JSON text of a value. */
 export type Serializer = (data: any) => string;
@@ -55,6 +58,21 @@ export function compileSerializers(method: string, url: string, response: unknow
     }
     if (typeof f !== 'function') throw new SalvoError('SALVO_ERR_INVALID_ARG', `the serializer compiler returned no function for schema.response[${code}] of ${method} ${url}`);
     out[status] = compiler === defaultSerializerCompiler ? (f as Serializer) : checked(method, url, code, f as Serializer);
+  }
+  return out;
+}
+
+/**
+ * The byte writers of a route's `schema.response` statuses whose schema is a flat object, when
+ * they are compiled by fast-json-stringify (the writer gives its bytes; a user's compiler is
+ * the user's: no writer); null when there is none.
+ */
+export function compileWriters(response: unknown, compiler: SerializerCompiler): Route['writers'] {
+  if (compiler !== defaultSerializerCompiler || response === null || typeof response !== 'object') return null;
+  let out: Record<number, ShapeWriter> | null = null;
+  for (const [code, schema] of Object.entries(response)) {
+    const w = compileShapeWriter(schema);
+    if (w !== null) (out ??= {})[Number(code)] = w;
   }
   return out;
 }

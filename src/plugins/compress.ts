@@ -15,6 +15,7 @@ import { SalvoError } from '../errors';
 import { checkKeys, objectArg } from '../options';
 import { isReadable, type Reply } from '../reply';
 import type { Request } from '../request';
+import { SEND_GATE } from '../lifecycle';
 import { SKIP_OVERRIDE, type PluginTarget } from './plugin';
 import { varyWith } from './cors';
 
@@ -91,7 +92,7 @@ export function compress(app: PluginTarget, options?: CompressOptions): void {
   const streamOf = (e: Encoding) =>
     e === 'br' ? zlib.createBrotliCompress(bopts) : e === 'gzip' ? zlib.createGzip(zopts) : zlib.createDeflate(zopts);
 
-  app.addHook('onSend', ((req: Request, res: Reply, payload: unknown) => {
+  const hook = (req: Request, res: Reply, payload: unknown): unknown => {
     const stream = payload !== null && typeof payload === 'object' && !(payload instanceof Uint8Array) && isReadable(payload);
     // Small bodies first: the common case leaves at once, without a header lookup.
     if (!stream && (payload as string | Uint8Array).length < threshold) return undefined;
@@ -113,6 +114,9 @@ export function compress(app: PluginTarget, options?: CompressOptions): void {
     }
     const input = typeof payload === 'string' ? Buffer.from(payload) : (payload as Uint8Array);
     return enc === 'br' ? once.br(input, bopts) : once[enc](input, zopts);
-  }) as never);
+  };
+  // Its first test: a body below the threshold leaves unchanged, whatever else holds (SEND_GATE).
+  if (threshold > 0) (hook as unknown as Record<symbol, number>)[SEND_GATE] = threshold;
+  app.addHook('onSend', hook as never);
 }
 (compress as unknown as Record<symbol, boolean>)[SKIP_OVERRIDE] = true;
