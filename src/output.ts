@@ -217,8 +217,9 @@ export class Output {
   }
 
   /**
-   * The writer of the reply's status (src/shape-writer.ts) for a plain object `value`, or null:
-   * not its case (a body-less status or method, a class instance, toJSON, no writer).
+   * The writer of the reply's status (src/shape-writer.ts) for `value` (a plain object, or an
+   * array for an array writer), or null: not its case (a body-less status or method, a class
+   * instance, toJSON, no writer).
    */
   writerFor(req: Request, res: Reply, value: unknown, route: Route): ShapeWriter | null {
     const ws = route.writers;
@@ -227,7 +228,10 @@ export class Output {
     // No body (1xx, 204, 304), or an Allow line to add (405): write()'s cases.
     if (status < 200 || status === 204 || status === 304 || status === 405) return null;
     const w = ws[status];
-    if (w === undefined || (value as { constructor?: unknown }).constructor !== Object) return null;
+    if (w === undefined) return null;
+    // The serializer calls an object's toJSON, not an array's.
+    if (w.array) return Array.isArray(value) ? w : null;
+    if ((value as { constructor?: unknown }).constructor !== Object) return null;
     return typeof (value as { toJSON?: unknown }).toJSON === 'function' ? null : w;
   }
 
