@@ -15,9 +15,11 @@
  * connection's output (the arena belongs to the batch's connection).
  *
  * Serialization never runs user code between `reserve` and `commit`: a
- * body's JSON (which may call toJSON) is made first, in `payload`.
+ * body's JSON (which may call toJSON) is made first, in `payload` (src/payload.ts,
+ * which this class extends).
  */
-import { SalvoError, codes, type ErrorCode } from './errors';
+import { codes, type ErrorCode } from './errors';
+import { Payload } from './payload';
 import type { ConnQueues, ConnState } from './conn-queue';
 import type { NativeServer } from './native';
 import type { FieldPreset } from './field-preset';
@@ -43,7 +45,7 @@ const ARENA = 0;
 const CORK = 1;
 const SLOT = 2;
 
-export class Output {
+export class Output extends Payload {
   readonly out: Buffer;
   /** Bytes of `out` the current batch has written. */
   cursor = 0;
@@ -61,10 +63,6 @@ export class Output {
   /** Where `reserve` put the bytes: out, a cork, or the scratch. */
   private t: Buffer;
 
-  /** What `payload` decided, kept in fields so a response allocates no tuple. */
-  pStatus = 200;
-  pType: string | null = null;
-  pBody: string | Uint8Array | null = null;
   /** The writer `gate` holds values in for `respondShaped`, and its bound. */
   private sWriter: ShapeWriter | null = null;
   private sBound = 0;
@@ -73,10 +71,11 @@ export class Output {
     private readonly native: NativeServer,
     private readonly queues: ConnQueues,
     readonly date: DateCache,
-    private readonly debug: boolean,
+    debug: boolean,
     /** Count a string body's bytes for the request log (logging on). */
     private readonly countBytes = false,
   ) {
+    super(debug);
     this.out = Buffer.from(native.out.buffer, native.out.byteOffset, native.out.byteLength);
     this.t = this.out;
   }
@@ -281,19 +280,6 @@ export class Output {
     return true;
   }
 
-  /** pStatus / pType / pBody of the values `w` has read, by the status's serializer. */
-  serializeRead(w: ShapeWriter, route: Route, status: number, type: string): void {
-    try {
-      // The serializer may run user code (a value's toString): the fields are set after it.
-      const body = ((route.serializers as Record<number, (v: unknown) => string>)[status])(w.snapshot());
-      this.pStatus = status;
-      this.pType = type;
-      this.pBody = body;
-    } catch (err) {
-      this.internalError(err);
-    }
-  }
-
   /** The head and the writer's body (read: `bound` bytes at most); the body's bytes, or -1 (nothing written: the serializer's case). */
   writeShapedBody(
     req: Request, status: number, type: string, w: ShapeWriter, bound: number, extra: string, conn: number, preset: FieldPreset | null,
@@ -410,102 +396,6 @@ export class Output {
     this.markClose();
   }
 
-  /** Sets pStatus, pType and pBody (null: no body) for a reply's value. */
-  payload(res: Reply, value: unknown, route: Route): void {
-    const status = res._status;
-    this.pStatus = status;
-    this.pType = res._type;
-    if (res._json) {
-      // res.json(): JSON whatever the value (a string becomes a JSON string).
-      this.json(res, value === undefined ? null : value, route);
-      return;
-    }
-    if (typeof value === 'string') {
-      this.pType = res._type ?? TEXT;
-      this.pBody = value;
-      return;
-    }
-    if (value instanceof Uint8Array) {
-      this.pType = res._type ?? OCTETS;
-      this.pBody = value;
-      return;
-    }
-    if (value === null) {
-      if (status === 200) this.pStatus = 204;
-      this.pBody = null;
-      return;
-    }
-    if (typeof value === 'object') {
-      if (!isJsonable(value)) {
-        this.internalError(new SalvoError('SALVO_ERR_RESPONSE_TYPE', describe(value)));
-        return;
-      }
-      this.json(res, value, route);
-      return;
-    }
-    if (value === undefined) {
-      this.pType = res._type ?? TEXT;
-      this.pBody = '';
-      return;
-    }
-    // number, boolean, bigint, symbol, function: not a body
-    this.internalError(new SalvoError('SALVO_ERR_RESPONSE_TYPE', typeof value));
-  }
-
-  private json(res: Reply, value: unknown, route: Route): void {
-    const status = res._status;
-    try {
-      const ser = route.serializers !== null ? route.serializers[status] : undefined;
-      const body = ser !== undefined ? ser(value) : JSON.stringify(value) ?? 'null';
-      // Set after the serializer: user code in it (toJSON, a getter) may answer another request through this output.
-      this.pStatus = status;
-      this.pBody = body;
-      this.pType = res._type ?? JSON_TYPE;
-    } catch (err) {
-      this.pStatus = status;
-      this.internalError(err);
-    }
-  }
-
-  /** A value that cannot be serialized answers 500 SALVO_ERR_RESPONSE_TYPE. */
-  private internalError(err: unknown): void {
-    this.pStatus = 500;
-    this.pType = JSON_TYPE;
-    let message = statusText(500);
-    if (this.debug) {
-      try {
-        message = String((err as Error).message);
-      } catch {
-        // a hostile error object: keep the reason phrase
-      }
-    }
-    this.pBody = JSON.stringify({ statusCode: 500, code: 'SALVO_ERR_RESPONSE_TYPE', error: statusText(500), message });
-  }
-}
-
-/**
- * Objects JSON can say what they are: plain objects and arrays, class
- * instances (their own fields), and anything with toJSON (Date, Buffer's
- * JSON form aside).  Map, Set, RegExp and friends would all become "{}":
- * they are a mistake, answered 500 rather than sent wrong.
- */
-function isJsonable(v: object): boolean {
-  // One inherited load for the common case (Object.getPrototypeOf is a V8 runtime call: src/dispatcher.ts isObjectAnswer).
-  const c = (v as { constructor?: unknown }).constructor;
-  if (c === Object || c === Array) return true;
-  const proto = Object.getPrototypeOf(v);
-  if (proto === Object.prototype || proto === null || proto === Array.prototype) return true;
-  if (typeof (v as { toJSON?: unknown }).toJSON === 'function') return true;
-  return !(v instanceof Map || v instanceof Set || v instanceof WeakMap || v instanceof WeakSet ||
-    v instanceof RegExp || v instanceof Promise || v instanceof Error || ArrayBuffer.isView(v) || v instanceof ArrayBuffer);
-}
-
-function describe(v: object): string {
-  try {
-    return Object.prototype.toString.call(v).slice(8, -1);
-  } catch {
-    return 'object';
-  }
 }
 
 const PROTOCOL_CODES: Record<number, ErrorCode> = {
