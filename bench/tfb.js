@@ -15,14 +15,13 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const postgres = require('postgres')
 const { readTfbConfig, estimateSeconds, SERVERS, ROUTES, POOL_SIZES, DEPTH } = require('./lib/tfb-config')
 const { measureServer, start, load, loadKey } = require('./lib/tfb-load')
 const { runCeiling } = require('./lib/tfb-ceiling')
 const { runLatency, h2loadVersion, ratesFor } = require('./lib/tfb-latency')
 const report = require('./lib/tfb-report')
 const tfbBar = require('./lib/tfb-bar')
-const { startPostgres, findBinaries, INSTALL_HINT } = require('./lib/pg')
+const { startPostgres, findBinaries, loadDriver, INSTALL_HINT } = require('./lib/pg')
 const { which, pinning, pinned } = require('./lib/tools')
 const { verify } = require('./lib/tfb-verify')
 const { killAll } = require('./lib/spawn')
@@ -169,7 +168,7 @@ async function main () {
   // PostgreSQL on the load CPU: `taskset -c 1` execs the postmaster, whose backends inherit it.
   const db = await startPostgres({ prefix: pinned(pin, config.loadCpu, []) })
   info.postgres = path.basename(path.dirname(findBinaries()))
-  const sql = postgres(db.url, { max: 1, onnotice: () => {} })
+  const sql = loadDriver()(db.url, { max: 1, onnotice: () => {} })
   const ctx = { config, tools, db, sql, log, failures: [] }
   try {
     if (config.poolSweep) {

@@ -10,8 +10,9 @@
 // new random numbers back in one batched statement (allowed by the rules);
 // /cached-queries answers from an in-process copy of `world` loaded at start.
 //
-// Database: DATABASE_URL, driver `postgres` (prepared statements, queries
-// pipelined on each connection). No URL, or a database that is down or
+// Database: DATABASE_URL, driver `postgres` 4 (prepared statements, queries
+// pipelined on each connection; an ES module, which the CommonJS build in
+// dist/ loads with require(esm): Node 20.19 or later). No URL, or a database that is down or
 // unreachable: the DB routes answer 503 with an application-level code
 // (TFB_ERR_DB_NOT_CONFIGURED / TFB_ERR_DB_UNAVAILABLE: errors of this app, not of
 // salvo, so they are not SALVO_ERR_ codes); /plaintext and /json keep working
@@ -19,16 +20,13 @@
 //
 // Pool size (TFB_POOL, default 1): postgres.js pipelines queries on each
 // connection, so one connection keeps PostgreSQL's core busy: with the server
-// on CPU 0 and PostgreSQL on CPU 1 more backends only compete for that core,
-// and postgres.js 3.4's pool costs more per query with more than one
-// connection (its internal queues keep the holes `shift()` leaves, and
-// `remove()` scans them with indexOf). `node bench/tfb.js --pool-sweep`,
-// 2026-12-03, load 0.45, wrk -c256 / -c16, 3 rounds x 5 s, medians: pool 1
-// 17,388 / 15,288 /db req/s, pool 2 16,407 / 11,243 (12,728 in one round),
-// pool 4 10,813 / 6,815, pool 8 10,551 / 7,065. The price: queries queue on
-// the one connection, so a long /updates batch delays the queries behind it
-// (TFB runs one test type at a time; a service mixing slow and fast queries
-// may want a larger pool).
+// on CPU 0 and PostgreSQL on CPU 1 more backends only compete for that core.
+// `node bench/tfb.js --pool-sweep`, 2026-12-04 21:32 UTC, postgres.js 4.2.0,
+// load 0.52, wrk -c256 / -c16, 3 rounds x 5 s, medians of salvo's /db: pool 1
+// 55,411 / 43,208 req/s, pool 2 50,539 / 42,545, pool 4 44,167 / 39,612,
+// pool 8 40,138 / 35,168. The price: queries queue on the one connection, so a
+// long /updates batch delays the queries behind it (TFB runs one test type at
+// a time; a service mixing slow and fast queries may want a larger pool).
 // PORT and HOST choose where it listens (defaults 8080 and 127.0.0.1).
 import postgres from 'postgres';
 import { App, type Reply } from 'salvo';

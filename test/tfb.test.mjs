@@ -9,12 +9,12 @@ import { spawn } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
 import path from 'node:path'
+import postgres from 'postgres'
 
 const require = createRequire(import.meta.url)
 const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..')
-const { startPostgres, findBinaries, INSTALL_HINT } = require('../bench/lib/pg.js')
+const { startPostgres, findBinaries, loadDriver, INSTALL_HINT } = require('../bench/lib/pg.js')
 const { verify, get } = require('../bench/lib/tfb-verify.js')
-const postgres = require('postgres')
 
 /** Runs the example (via tsx, a devDependency) on port 0; resolves to { child, port }. */
 function startExample (env) {
@@ -42,8 +42,11 @@ function stopExample (ex) {
   return new Promise((resolve) => { ex.child.once('exit', resolve); ex.child.kill('SIGTERM') })
 }
 
+// The CommonJS bench files get the driver (an ES module) through loadDriver: the same function.
+t.equal(loadDriver(), postgres, 'loadDriver() gives the driver the ESM import gives')
+
 if (!findBinaries()) {
-  t.plan(0, `PostgreSQL is not installed (${INSTALL_HINT})`)
+  t.plan(1, `PostgreSQL is not installed (${INSTALL_HINT})`)
 } else {
   t.test('examples/tfb.ts on PostgreSQL', async (t) => {
     const db = await startPostgres()

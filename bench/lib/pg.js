@@ -32,6 +32,22 @@ const FORTUNES = [
   [12, '\u30d5\u30ec\u30fc\u30e0\u30ef\u30fc\u30af\u306e\u30d9\u30f3\u30c1\u30de\u30fc\u30af']
 ]
 
+/**
+ * The `postgres` driver's function.  postgres.js 4 is an ES module: CommonJS
+ * gets it with require(esm), which Node has without a flag from 20.19 and
+ * 22.12 (its `default` export is the function).
+ */
+function loadDriver () {
+  try {
+    return require('postgres').default
+  } catch (err) {
+    if (err && err.code === 'ERR_REQUIRE_ESM') {
+      throw new Error(`the postgres driver (v4) is an ES module: this needs Node 20.19 or later (this is ${process.version})`)
+    }
+    throw err
+  }
+}
+
 /** Directory of the newest installed PostgreSQL's binaries, or null. */
 function findBinaries () {
   let versions
@@ -215,4 +231,4 @@ async function fill (bin, port, dir, user) {
   ].join('\n'))
 }
 
-module.exports = { startPostgres, findBinaries, FORTUNES, INSTALL_HINT }
+module.exports = { startPostgres, findBinaries, loadDriver, FORTUNES, INSTALL_HINT }

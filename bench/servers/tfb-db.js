@@ -4,7 +4,7 @@
 // the same queries (fortunes' HTML, the batched update, the cached table), the
 // TFB rules for the query count and HTML escaping, so
 // the peers differ only by their HTTP layer. DATABASE_URL.
-const postgres = require('postgres')
+const postgres = require('../lib/pg').loadDriver()
 
 const POOL = Number(process.env.TFB_POOL || 1)
 const sql = postgres(process.env.DATABASE_URL, { max: POOL, connect_timeout: 2, idle_timeout: 0, onnotice: () => {}, fetch_types: false })
