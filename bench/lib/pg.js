@@ -35,11 +35,13 @@ const FORTUNES = [
 /**
  * The `postgres` driver's function.  postgres.js 4 is an ES module: CommonJS
  * gets it with require(esm), which Node has without a flag from 20.19 and
- * 22.12 (its `default` export is the function).
+ * 22.12 (its `default` export is the function).  3.x (CommonJS, the function
+ * itself) still loads, for `bench/gc-promise-probe.js --driver` against it.
  */
 function loadDriver () {
   try {
-    return require('postgres').default
+    const m = require('postgres')
+    return typeof m === 'function' ? m : m.default
   } catch (err) {
     if (err && err.code === 'ERR_REQUIRE_ESM') {
       throw new Error(`the postgres driver (v4) is an ES module: this needs Node 20.19 or later (this is ${process.version})`)
