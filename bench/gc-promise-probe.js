@@ -18,9 +18,12 @@
 // the driver's Query constructor, and prints whether every round stayed under 100 KB.
 const { execFileSync } = require('node:child_process')
 const path = require('node:path')
+const { pinning, pinned } = require('./lib/tools')
 
 const LOOPS = 128
 const SECONDS = Number(process.env.PROBE_SECONDS || 8)
+// The probe on CPU 0, PostgreSQL on CPU 1; unpinned (with a warning) without taskset or a second CPU.
+const pin = pinning([0, 1])
 
 if (process.argv[2] === '--child') {
   child(process.argv[3]).catch((err) => { console.error(err); process.exit(1) })
@@ -63,7 +66,8 @@ async function child (shape) {
 }
 
 function run (flags, shape, env = process.env) {
-  const out = execFileSync('taskset', ['-c', '0', process.execPath, '--trace-gc-nvp', ...flags, __filename, '--child', shape],
+  const [cmd, ...args] = pinned(pin, 0, [process.execPath, '--trace-gc-nvp', ...flags, __filename, '--child', shape])
+  const out = execFileSync(cmd, args,
     { env, encoding: 'latin1', maxBuffer: 1 << 30, cwd: path.join(__dirname, '..'), stdio: ['ignore', 'pipe', 'pipe'] })
   const lines = out.split('\n')
   const half = lines.slice(Math.floor(lines.length / 2))
@@ -80,7 +84,7 @@ function run (flags, shape, env = process.env) {
 
 async function main () {
   const fmt = (r) => `${r.count}, ${r.scavenges} scavenges, ${r.promotedKB.toFixed(0)} KB promoted per scavenge, ${r.mc} mark-compacts`
-  console.log(`node ${process.version}, V8 ${process.versions.v8}; ${LOOPS} loops, ${SECONDS} s per run, CPU 0`)
+  console.log(`node ${process.version}, V8 ${process.versions.v8}; ${LOOPS} loops, ${SECONDS} s per run, ${pin.warning ?? 'CPU 0'}`)
   for (const flags of [['--jitless'], []]) {
     for (const shape of ['control', 'closure', 'wrapped']) {
       console.log(`${(flags.join(' ') || 'default').padEnd(9)} ${shape.padEnd(8)} ${fmt(run(flags, shape))}`)
@@ -88,7 +92,7 @@ async function main () {
   }
   if (!process.argv.includes('--driver')) return
   const { startPostgres } = require('./lib/pg.js')
-  const db = await startPostgres({ prefix: ['taskset', '-c', '1'] })
+  const db = await startPostgres({ prefix: pinned(pin, 1, []) })
   try {
     let worst = 0
     for (let round = 1; round <= 3; round++) {
