@@ -51,6 +51,8 @@ async function child (shape) {
       }
     }
     const queue = (r) => { fifo.push(r); if (timer === null) timer = setImmediate(serve) }
+    // Written out one by one on purpose: the closure has to be made in the scope that captured
+    // resolve (a shared helper would move it to another scope and change the shape measured).
     next = {
       control: () => { let resolve; const p = new Promise((a) => { resolve = a }); p.resolve = resolve; queue(p); return p },
       closure: () => { let resolve; const p = new Promise((a) => { resolve = a }); p.resolve = (x) => resolve(x); queue(p); return p },
