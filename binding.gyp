@@ -12,6 +12,7 @@
         "native/parser.cc",
         "native/routes.cc",
         "native/server.cc",
+        "native/turn.cc",
         "native/verbs.cc",
         "native/writer.cc"
       ],

@@ -123,6 +123,10 @@ void Server::OnRead(Conn* c, ssize_t nread) {
     c->parked = nullptr;
     c->parked_len = 0;
   }
+  if (nread < 0 && c->in_turn && c->slab) {
+    Process(c);  // what arrived before the EOF or error is answered first
+    if (c->closed) return;
+  }
   if (nread < 0) {
     /* A body streaming to its handler ends with the connection: the handler
      * sees its stream fail ('aborted') rather than wait for bytes that will
@@ -159,12 +163,19 @@ void Server::OnRead(Conn* c, ssize_t nread) {
     return;
   }
   if (nread == 0) {
-    Park(c);
+    if (!c->in_turn) Park(c);  // a queued read parks after its pass
     return;
   }
   c->len += static_cast<size_t>(nread);
   c->got_bytes = true;
   stats.reads++;
+  /* coalesceTurn: the batch runs with the turn's others after the poll
+   * phase; a read that filled the slab runs now (libuv reads on into a
+   * full buffer, which it cannot). */
+  if (coalesce_turn_ && turn_handle_ == TurnHandle::kOpen && c->len < c->slab->cap) {
+    QueueTurn(c);
+    return;
+  }
   Process(c);
 }
 
@@ -174,19 +185,11 @@ void Server::Process(Conn* c) {
   Napi::HandleScope hs(env);
   /* Promise jobs queued by the handlers run when this scope closes: after
    * the batch's responses are written, so an async response never lands in
-   * the output arena while the batch still occupies it. */
-  struct Scope {  // raw: a failure to open (environment ending) is not fatal
-    napi_env env;
-    napi_callback_scope scope = nullptr;
-    Scope(napi_env e, napi_value resource, napi_async_context ctx) : env(e) {
-      if (napi_open_callback_scope(e, resource, ctx, &scope) != napi_ok) scope = nullptr;
-    }
-    ~Scope() { Close(); }
-    void Close() {
-      if (scope) napi_close_callback_scope(env, scope);
-      scope = nullptr;
-    }
-  } cs(env, Value(), *async_);
+   * the output arena while the batch still occupies it.
+   * (Inside coalesceTurn's outer scope, RunTurn, closing this one runs
+   * nothing: the batch's answers leave with the turn's flush.) */
+  RawCallbackScope cs(env, Value(), *async_);
+  c->in_turn = false;  // run now, not (again) by the turn's pass
   DetachPending();  // a batch before this one (nested) must not see its tables overwritten
   /* Neither shut down nor freed while the batch runs: a handler may call
    * server.close() or end the connection; the batch's answers still go out. */

@@ -84,6 +84,7 @@ Server::Server(const Napi::CallbackInfo& info)
   limits_.high_water = opt_u32(opts, "highWater", 1024 * 1024);
   limits_.send_timeout_ms = opt_u32(opts, "sendTimeout", 30000);
   out_cap_ = opt_u32(opts, "outSize", 4 * 1024 * 1024);
+  coalesce_turn_ = opts.Get("coalesceTurn").ToBoolean();
 
   auto rows = Napi::Int32Array::New(env, layout::kMaxRows * layout::kRowStride);
   auto hdrs = Napi::Int32Array::New(env, layout::kMaxHeaderEntries * layout::kHdrStride);
@@ -177,6 +178,12 @@ Napi::Value Server::Listen(const Napi::CallbackInfo& info) {
   uint64_t period = std::max<uint64_t>(50, std::min<uint64_t>(1000, shortest / 4));
   uv_timer_start(&timer_, ServerCallbacks::OnTimer, period, period);
   uv_unref(reinterpret_cast<uv_handle_t*>(&timer_));
+  if (coalesce_turn_) {  // turn.cc; closed last, by MaybeClosed
+    uv_check_init(loop_, &turn_check_);
+    turn_check_.data = this;
+    uv_unref(reinterpret_cast<uv_handle_t*>(&turn_check_));
+    turn_handle_ = TurnHandle::kOpen;
+  }
   Ref();  // the handles point at us: stay alive until onClosed
   napi_add_async_cleanup_hook(env, OnAsyncCleanup, this, &cleanup_);
   struct sockaddr_storage name;
@@ -304,6 +311,8 @@ Napi::Value Server::Close(const Napi::CallbackInfo& info) {
      * a short grace); then only one whose request waits unread in the socket
      * is served like the backlog's, and one that has sent nothing is idle. */
     if (!force && !c->got_bytes && (spare_unused || HasWaitingBytes(c))) continue;
+    // Its read waits for the turn's pass (coalesceTurn): served like the backlog's.
+    if (!force && c->in_turn) continue;
     // A body still streaming to its handler ends first; Process closes after it.
     if (!force && c->BodyFlowing()) continue;
     if (force) {
@@ -326,6 +335,7 @@ void Server::CloseAll() {
  * timer and every connection are closed, tell JS and let GC have us. */
 void Server::MaybeClosed() {
   if (!closing_ || open_handles_ > 0) return;
+  if (CloseTurnHandle()) return;  // its close callback comes back here
   listening_ = false;
   if (cleanup_) {
     napi_remove_async_cleanup_hook(cleanup_);

@@ -76,8 +76,27 @@ struct Conn {
   ChunkScan chunk;  // chunked body of the request being received: where the scan resumes
   BodyStream body;  // a streamed body being received
   bool body_paused = false;  // its JS consumer is behind: not read until resumeBody
+  bool in_turn = false;  // coalesceTurn: its read waits for the turn's pass (turn.cc)
   // A streamed body is still to be handed to JS (not abandoned by an early close).
   bool BodyFlowing() const { return body.active && !no_more; }
+};
+
+/* napi_open_callback_scope / napi_close_callback_scope as a stack object.  Raw:
+ * a failure to open (the environment ending) is not fatal.  Closing the
+ * outermost one runs process.nextTick callbacks and microtasks. */
+struct RawCallbackScope {
+  napi_env env;
+  napi_callback_scope scope = nullptr;
+  RawCallbackScope(napi_env e, napi_value resource, napi_async_context ctx) : env(e) {
+    if (napi_open_callback_scope(e, resource, ctx, &scope) != napi_ok) scope = nullptr;
+  }
+  ~RawCallbackScope() { Close(); }
+  RawCallbackScope(const RawCallbackScope&) = delete;
+  RawCallbackScope& operator=(const RawCallbackScope&) = delete;
+  void Close() {
+    if (scope) napi_close_callback_scope(env, scope);
+    scope = nullptr;
+  }
 };
 
 class Server : public Napi::ObjectWrap<Server> {
@@ -102,6 +121,10 @@ class Server : public Napi::ObjectWrap<Server> {
   bool CallBody(Conn* c, size_t off, size_t len, int event, bool scope);
   bool HasWaitingBytes(Conn* c);  // the kernel holds unread bytes for it (close() spares it)
   void ResumeRead(Conn* c);
+  // turn.cc (coalesceTurn)
+  void QueueTurn(Conn* c);
+  void RunTurn();
+  bool CloseTurnHandle();
   const Limits& limits() const { return limits_; }
 
   uv_loop_t* loop() const { return loop_; }
@@ -145,6 +168,15 @@ class Server : public Napi::ObjectWrap<Server> {
   Limits limits_;
   uv_tcp_t listener_;
   uv_timer_t timer_;
+  /* coalesceTurn: the connections read in this turn's poll phase, by id, in
+   * read order; turn_check_ (a check handle, after the poll phase) runs them
+   * in one callback scope.  turn_run_ is the list being run (no allocation
+   * per turn once both have grown). */
+  bool coalesce_turn_ = false;
+  enum class TurnHandle { kNone, kOpen, kClosing, kClosed } turn_handle_ = TurnHandle::kNone;
+  uv_check_t turn_check_;
+  bool turn_started_ = false;
+  std::vector<int> turn_, turn_run_;
   bool listening_ = false;
   bool closing_ = false;
   bool shutting_down_ = false;  // the environment is being torn down

@@ -68,6 +68,7 @@ export function createEngine(spec: EngineSpec, closedHook: () => void): Engine {
     maxHeaderBytes: o.maxHeaderBytes, maxHeaders: o.maxHeaders, maxBody: o.maxBodySize,
     maxUrl: o.maxUrlLength, highWater: o.highWaterMark, sendTimeout: o.sendTimeout, outSize: 4 * 1024 * 1024,
     headersTimeout: o.headersTimeout, bodyTimeout: o.bodyTimeout, keepAliveTimeout: o.keepAliveTimeout,
+    coalesceTurn: o.coalesceTurn,
   };
   let dispatcher: Dispatcher | undefined;
   const injected: Engine['injected'] = new Map();
@@ -111,6 +112,7 @@ export function createEngine(spec: EngineSpec, closedHook: () => void): Engine {
   dispatcher = new Dispatcher(native, spec.routes, spec.router, spec.date, {
     debug: o.debug,
     highWaterMark: o.highWaterMark,
+    coalesceTurn: o.coalesceTurn,
     maxPending: o.maxPendingResponses,
     requestTimeout: o.requestTimeout,
     countBytes: lg.requestLogging,

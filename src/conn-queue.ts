@@ -96,7 +96,14 @@ export class ConnQueues {
   /** Called after each flush of a connection (deferred work, drain waiters). */
   afterFlush: (cs: ConnState) => void = () => {};
 
-  constructor(private readonly native: NativeServer, private readonly highWaterMark: number) {}
+  /**
+   * coalesceTurn: the batches of a turn run back to back in one callback
+   * scope (native/turn.cc), so nothing settles in a batch's own checkpoint
+   * and the next batch reuses the arena: endCheckpoint moves the arena cork
+   * into the connection's own and the turn's flush writes it, one write per
+   * connection for the turn.
+   */
+  constructor(private readonly native: NativeServer, private readonly highWaterMark: number, private readonly coalesceTurn = false) {}
 
   get(id: number): ConnState | undefined {
     return this.conns[id];
@@ -245,7 +252,8 @@ export class ConnQueues {
    * now, in one write, right behind the batch's own.  A connection with
    * deferred or paused work, whose write is followed by running that work
    * (afterFlush: handlers, resuming the read), waits for the turn's flush
-   * instead: the addon is still inside the batch.
+   * instead: the addon is still inside the batch.  So does every connection
+   * with coalesceTurn (the constructor says why).
    */
   endCheckpoint(): void {
     const id = this.checkpoint;
@@ -253,7 +261,7 @@ export class ConnQueues {
     this.checkpoint = -1;
     const cs = this.conns[id];
     if (cs === undefined || (!cs.dirty && !cs.corkArena)) return;
-    if (cs.pause !== 0 || cs.deferred !== 0 || cs.drainWaiters.length !== 0) {
+    if (this.coalesceTurn || cs.pause !== 0 || cs.deferred !== 0 || cs.drainWaiters.length !== 0) {
       this.evacuate(cs);
       this.toFlush(cs);
       return;

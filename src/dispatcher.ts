@@ -36,6 +36,8 @@ export type { Handler, Hook, SendHook, ErrorHook, ErrorHandler, Hooks, Route, Re
 export interface DispatcherOptions {
   debug: boolean;
   highWaterMark: number;
+  /** AppOptions.coalesceTurn: a batch's arena cork joins the turn's flush (ConnQueues.endCheckpoint). */
+  coalesceTurn: boolean;
   /** Answers pending on one connection before it stops reading. */
   maxPending: number;
   /** Milliseconds a request may wait for its answer (503 after; 0: no limit); a route's `timeout` overrides it. */
@@ -101,7 +103,7 @@ export class Dispatcher {
     this.hdrs = native.headers;
     this.ctl = native.ctl;
     this.rowRouter = new RowRouter(this.rows, routes, router, options.notFound, options.methodNotAllowed);
-    this.queues = new ConnQueues(native, options.highWaterMark);
+    this.queues = new ConnQueues(native, options.highWaterMark, options.coalesceTurn);
     this.output = new Output(native, this.queues, date, options.debug, options.countBytes);
     this.queues.output = this.output;
     this.queues.afterFlush = (cs) => this.afterFlush(cs);

@@ -37,6 +37,8 @@ export interface NativeServerOptions {
   highWater: number;
   sendTimeout: number;
   outSize: number;
+  /** Reads of one turn dispatched together after the poll phase (AppOptions.coalesceTurn). */
+  coalesceTurn: boolean;
 }
 
 export interface NativeStats {

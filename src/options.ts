@@ -36,6 +36,13 @@ export interface AppOptions extends LoggerOptions {
   bodyTimeout?: number;
   /** Milliseconds an idle keep-alive connection stays open. Default 5000. */
   keepAliveTimeout?: number;
+  /**
+   * Dispatch the reads of one event-loop turn together, after the poll phase, in one
+   * callback scope (docs/API.md): a client that batches on process.nextTick (postgres.js)
+   * then gets the requests of every connection of the turn in one go. Answers that settle
+   * in microtasks leave with the turn's flush instead of their batch's write. Default false.
+   */
+  coalesceTurn?: boolean;
   /** req.json() and an own `__proto__` key: 'error' (400, the default, as fastify), 'remove' or 'ignore'. */
   onProtoPoisoning?: PoisonAction;
   /** req.json() and a `constructor.prototype` key: 'error' (400, the default), 'remove' or 'ignore'. */
@@ -77,7 +84,7 @@ const INT_OPTIONS: Record<string, number> = {
   bodyTimeout: 30_000,
   keepAliveTimeout: 5_000,
 };
-const OTHER_OPTIONS = ['debug', 'onProtoPoisoning', 'onConstructorPoisoning', 'trustProxy', 'proxyHeader', 'cookieSecret', ...LOGGER_KEYS];
+const OTHER_OPTIONS = ['debug', 'coalesceTurn', 'onProtoPoisoning', 'onConstructorPoisoning', 'trustProxy', 'proxyHeader', 'cookieSecret', ...LOGGER_KEYS];
 /** Options where 0 means "no limit". */
 const ZERO_OFF = ['requestTimeout'];
 
@@ -119,9 +126,12 @@ function poison(name: string, v: unknown): PoisonAction {
 export function resolveAppOptions(options: unknown): ResolvedOptions {
   const o = objectArg('options', options);
   checkKeys('App', o, [...Object.keys(INT_OPTIONS), ...OTHER_OPTIONS]);
-  if (o.debug !== undefined && typeof o.debug !== 'boolean') throw new SalvoError('SALVO_ERR_INVALID_ARG', 'debug must be a boolean');
+  for (const k of ['debug', 'coalesceTurn']) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw new SalvoError('SALVO_ERR_INVALID_ARG', `${k} must be a boolean`);
+  }
   const r: Record<string, unknown> = {
     debug: o.debug === true,
+    coalesceTurn: o.coalesceTurn === true,
     onProtoPoisoning: poison('onProtoPoisoning', o.onProtoPoisoning),
     onConstructorPoisoning: poison('onConstructorPoisoning', o.onConstructorPoisoning),
     trustProxy: compileTrustProxy(o.trustProxy, o.proxyHeader),
