@@ -124,16 +124,20 @@ const WORLDS = { type: 'array', items: WORLD };
 const ERROR = { type: 'object', properties: { statusCode: { type: 'integer' }, code: { type: 'string' }, error: { type: 'string' }, message: { type: 'string' } } };
 const schema = (ok: object) => ({ response: { 200: ok, 503: ERROR } });
 
-// coalesceTurn: the requests of every connection read in one event-loop turn run in
-// one callback scope, so postgres.js (which sends the queries queued in one tick
-// with one write) sends one write per turn instead of one per connection.
-// `node bench/tfb.js`, 2026-12-05 00:30 UTC, load 0.00 before, 2 rounds x 5 s,
-// salvo with / without it: /fortunes c256 40,971 / 42,295 against 34,627 /
-// 33,385 req/s; /db c256 55,506 / 55,297 against 52,412 / 55,461 (PostgreSQL's
-// CPU is the limit there); /queries?queries=20 c256 2,554 / 2,589 against 2,745 /
-// 2,751. Its price (docs/API.md): an `async () => value` answer leaves with the
-// turn's flush instead of its read's write.
-const app = new App({ coalesceTurn: true });
+// TFB_COALESCE_TURN=1 turns on salvo's coalesceTurn (docs/API.md): the requests of
+// every connection read in one event-loop turn run in one callback scope, so
+// postgres.js (which sends the queries queued in one tick with one write) writes
+// once per turn instead of once per connection. Off by default, by measurement:
+// `npm run bench:tfb` with it on (2026-12-05 00:35 UTC, load 1.43 before) gave
+// /fortunes c256 1.64x fastify (43,963 req/s, against 1.23x and 1.42x without it
+// in the two runs of 2026-12-04), but /queries?queries=20 and /updates?queries=20
+// fell behind the peers (0.95x and 0.89x the better one at 256 connections).
+const COALESCE = process.env.TFB_COALESCE_TURN ?? '';
+if (!['', '0', '1'].includes(COALESCE)) {
+  console.error(`TFB_COALESCE_TURN must be 0 or 1, got '${COALESCE}'`);
+  process.exit(1);
+}
+const app = new App({ coalesceTurn: COALESCE === '1' });
 const server = (res: Reply): Reply => res.header('Server', SERVER);
 
 app.get('/plaintext', (req, res) => { server(res); return 'Hello, World!'; });
@@ -208,7 +212,7 @@ app.setErrorHandler((err, req, res) => {
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? '127.0.0.1';
 app.listen({ port, host }).then((srv) => {
-  console.log(`tfb: listening on http://${srv.host}:${srv.port}/ (database ${url ? 'configured' : 'not configured'}, pool ${POOL})`);
+  console.log(`tfb: listening on http://${srv.host}:${srv.port}/ (database ${url ? 'configured' : 'not configured'}, pool ${POOL}${COALESCE === '1' ? ', coalesceTurn on' : ''})`);
   if (sql) loadCache().catch(() => { /* reported by /cached-queries as 503 */ });
   const stop = (): void => {
     void srv.close({ timeout: 2000 }).then(() => sql?.end({ timeout: 1 })).finally(() => process.exit(0));

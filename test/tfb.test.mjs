@@ -31,7 +31,7 @@ function startExample (env) {
     child.stdout.on('data', (d) => {
       out += d
       const m = /listening on http:\/\/[^:]+:(\d+)\//.exec(out)
-      if (m) { clearTimeout(timer); resolve({ child, port: Number(m[1]), stderr: () => stderr }) }
+      if (m) { clearTimeout(timer); resolve({ child, port: Number(m[1]), stderr: () => stderr, banner: out }) }
     })
     child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`example exited (${code}): ${stderr}`)) })
   })
@@ -84,6 +84,21 @@ if (!findBinaries()) {
     t.equal((await get(ex.port, '/cached-queries?count=3')).status, 200, 'the cache still answers')
     t.equal((await get(ex.port, '/plaintext')).status, 200, '/plaintext still answers')
     t.equal(ex.child.exitCode, null, 'the process is alive')
+  })
+
+  t.test('TFB_COALESCE_TURN=1: salvo\'s coalesceTurn on, every route passes the TFB checks', async (t) => {
+    const db = await startPostgres()
+    t.teardown(() => db.stop())
+    const sql = postgres(db.url, { max: 1, onnotice: () => {} })
+    t.teardown(() => sql.end({ timeout: 1 }))
+    const ex = await startExample({ DATABASE_URL: db.url, TFB_COALESCE_TURN: '1' })
+    t.teardown(() => stopExample(ex))
+    t.match(ex.banner, 'coalesceTurn on', 'the example says the option is on')
+    t.same(await verify(ex.port, sql), [], 'every route passes the TFB checks')
+  })
+
+  t.test('TFB_COALESCE_TURN must be 0 or 1', async (t) => {
+    await t.rejects(startExample({ DATABASE_URL: '', TFB_COALESCE_TURN: 'yes' }), /TFB_COALESCE_TURN must be 0 or 1/)
   })
 
   t.test('without DATABASE_URL the DB routes answer 503 TFB_ERR_DB_NOT_CONFIGURED', async (t) => {
