@@ -7,7 +7,8 @@
 const postgres = require('../lib/pg').loadDriver()
 
 const POOL = Number(process.env.TFB_POOL || 1)
-const sql = postgres(process.env.DATABASE_URL, { max: POOL, connect_timeout: 2, idle_timeout: 0, onnotice: () => {}, fetch_types: false })
+// max_pipeline: the same as examples/tfb.ts (its header says why).
+const sql = postgres(process.env.DATABASE_URL, { max: POOL, max_pipeline: 2000, connect_timeout: 2, idle_timeout: 0, onnotice: () => {}, fetch_types: false })
 
 const randomId = () => 1 + Math.floor(Math.random() * 10000)
 /** The `queries`/`count` parameter: an integer clamped to 1..500, anything else 1. */
