@@ -39,7 +39,7 @@ void Server::QueueTurn(Conn* c) {
 void Server::RunTurn() {
   uv_check_stop(&turn_check_);
   turn_started_ = false;
-  turn_run_.swap(turn_);  // a batch run below may queue nothing, but keep the lists apart
+  turn_run_.swap(turn_);  // the pass runs its own list; turn_ starts empty for the next turn
   if (shutting_down_) {
     for (int id : turn_run_) {
       Conn* c = conns_.Get(id);

@@ -121,5 +121,5 @@ t.test('coalesceTurn: requests sent with the FIN right behind them are answered 
 })
 
 t.test('coalesceTurn must be a boolean', async (t) => {
-  t.throws(() => new App({ coalesceTurn: 'yes' }), { code: 'SALVO_ERR_INVALID_ARG' })
+  t.throws(() => new App({ coalesceTurn: 'yes' }), { code: 'SALVO_ERR_INVALID_ARG', message: /coalesceTurn must be a boolean/ })
 })
