@@ -21,10 +21,12 @@
 // Pool size (TFB_POOL, default 1): postgres.js pipelines queries on each
 // connection, so one connection keeps PostgreSQL's core busy: with the server
 // on CPU 0 and PostgreSQL on CPU 1 more backends only compete for that core.
-// `node bench/tfb.js --pool-sweep`, 2026-12-04 21:32 UTC, postgres.js 4.2.0,
-// load 0.52, wrk -c256 / -c16, 3 rounds x 5 s, medians of salvo's /db: pool 1
-// 55,411 / 43,208 req/s, pool 2 50,539 / 42,545, pool 4 44,167 / 39,612,
-// pool 8 40,138 / 35,168. The price: queries queue on the one connection, so a
+// `node bench/tfb.js --pool-sweep`, 2026-12-07 14:19 UTC, postgres.js 4.2.0,
+// coalesceTurn on, load 0.51, wrk -c256 / -c16, 3 rounds x 5 s, medians of salvo's
+// /db: pool 1 19,723 / 17,500 req/s, pool 2 16,995 / 16,431, pool 4 16,136 / 14,786,
+// pool 8 14,509 / 12,483 (2026-12-04, option off, when this machine ran ~2.5x faster:
+// 55,411 / 43,208, 50,539 / 42,545, 44,167 / 39,612, 40,138 / 35,168).
+// The price: queries queue on the one connection, so a
 // long /updates batch delays the queries behind it (TFB runs one test type at
 // a time; a service mixing slow and fast queries may want a larger pool).
 // PORT and HOST choose where it listens (defaults 8080 and 127.0.0.1).
@@ -130,22 +132,23 @@ const WORLDS = { type: 'array', items: WORLD };
 const ERROR = { type: 'object', properties: { statusCode: { type: 'integer' }, code: { type: 'string' }, error: { type: 'string' }, message: { type: 'string' } } };
 const schema = (ok: object) => ({ response: { 200: ok, 503: ERROR } });
 
-// TFB_COALESCE_TURN=1 turns on salvo's coalesceTurn (docs/API.md): the requests of
-// every connection read in one event-loop turn run in one callback scope, so
-// postgres.js (which sends the queries queued in one tick with one write) writes
-// once per turn instead of once per connection. Off by default, by measurement:
-// `npm run bench:tfb` with it on (2026-12-05 00:35 UTC, load 1.43 before) gave
-// /fortunes c256 1.64x fastify (43,963 req/s, against 1.23x and 1.42x without it
-// in the two runs of 2026-12-04), but /queries?queries=20 and /updates?queries=20
-// fell behind the peers (0.95x and 0.89x the better one at 256 connections). That run
-// had max_pipeline 100 (below), which held those two types for every server; a full
-// run with 2000, option on against off, is still to be made.
+// salvo's coalesceTurn (docs/API.md) is on unless TFB_COALESCE_TURN=0: the
+// requests of every connection read in one event-loop turn run in one callback
+// scope, so postgres.js (which sends the queries queued in one tick with one
+// write) writes once per turn instead of once per connection. On by measurement:
+// two `npm run bench:tfb` runs back to back on one machine (2026-12-07, 13:46 and
+// 14:02 UTC, load 0.96 and 0.19 before, max_pipeline 2000), on against off, salvo's
+// medians at 256 / 16 connections: /db 20,895 / 20,223 against 16,516 / 14,544
+// req/s, /queries?queries=20 2,235 / 2,031 against 2,089 / 1,612, /fortunes
+// 17,980 / 17,339 against 11,373 / 12,708, /updates?queries=20 1,331 / 1,331
+// against 1,345 / 1,074; the bench's bar 22 of 23 against 17 of 23.
 const COALESCE = process.env.TFB_COALESCE_TURN ?? '';
 if (!['', '0', '1'].includes(COALESCE)) {
   console.error(`TFB_COALESCE_TURN must be 0 or 1, got '${COALESCE}'`);
   process.exit(1);
 }
-const app = new App({ coalesceTurn: COALESCE === '1' });
+const COALESCE_ON = COALESCE !== '0';
+const app = new App({ coalesceTurn: COALESCE_ON });
 const server = (res: Reply): Reply => res.header('Server', SERVER);
 
 app.get('/plaintext', (req, res) => { server(res); return 'Hello, World!'; });
@@ -220,7 +223,7 @@ app.setErrorHandler((err, req, res) => {
 const port = Number(process.env.PORT ?? 8080);
 const host = process.env.HOST ?? '127.0.0.1';
 app.listen({ port, host }).then((srv) => {
-  console.log(`tfb: listening on http://${srv.host}:${srv.port}/ (database ${url ? 'configured' : 'not configured'}, pool ${POOL}${COALESCE === '1' ? ', coalesceTurn on' : ''})`);
+  console.log(`tfb: listening on http://${srv.host}:${srv.port}/ (database ${url ? 'configured' : 'not configured'}, pool ${POOL}, coalesceTurn ${COALESCE_ON ? 'on' : 'off'})`);
   if (sql) loadCache().catch(() => { /* reported by /cached-queries as 503 */ });
   const stop = (): void => {
     void srv.close({ timeout: 2000 }).then(() => sql?.end({ timeout: 1 })).finally(() => process.exit(0));

@@ -53,9 +53,10 @@ if (!findBinaries()) {
     t.teardown(() => db.stop())
     const sql = postgres(db.url, { max: 1, onnotice: () => {} })
     t.teardown(() => sql.end({ timeout: 1 }))
-    const ex = await startExample({ DATABASE_URL: db.url })
+    const ex = await startExample({ DATABASE_URL: db.url, TFB_COALESCE_TURN: '' })
     t.teardown(() => stopExample(ex))
 
+    t.match(ex.banner, 'coalesceTurn on', 'salvo\'s coalesceTurn is on by default')
     t.same(await verify(ex.port, sql), [], 'every route passes the TFB checks')
 
     const plain = await get(ex.port, '/plaintext')
@@ -86,14 +87,14 @@ if (!findBinaries()) {
     t.equal(ex.child.exitCode, null, 'the process is alive')
   })
 
-  t.test('TFB_COALESCE_TURN=1: salvo\'s coalesceTurn on, every route passes the TFB checks', async (t) => {
+  t.test('TFB_COALESCE_TURN=0: salvo\'s coalesceTurn off, every route passes the TFB checks', async (t) => {
     const db = await startPostgres()
     t.teardown(() => db.stop())
     const sql = postgres(db.url, { max: 1, onnotice: () => {} })
     t.teardown(() => sql.end({ timeout: 1 }))
-    const ex = await startExample({ DATABASE_URL: db.url, TFB_COALESCE_TURN: '1' })
+    const ex = await startExample({ DATABASE_URL: db.url, TFB_COALESCE_TURN: '0' })
     t.teardown(() => stopExample(ex))
-    t.match(ex.banner, 'coalesceTurn on', 'the example says the option is on')
+    t.match(ex.banner, 'coalesceTurn off', 'the example says the option is off')
     t.same(await verify(ex.port, sql), [], 'every route passes the TFB checks')
   })
 
