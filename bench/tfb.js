@@ -21,7 +21,7 @@ const { runCeiling } = require('./lib/tfb-ceiling')
 const { runLatency, h2loadVersion, ratesFor } = require('./lib/tfb-latency')
 const report = require('./lib/tfb-report')
 const tfbBar = require('./lib/tfb-bar')
-const { startPostgres, findBinaries, loadDriver, INSTALL_HINT } = require('./lib/pg')
+const { startPostgres, findBinaries, loadDriver, precondition, INSTALL_HINT } = require('./lib/pg')
 const { which, pinning, pinned } = require('./lib/tools')
 const { verify } = require('./lib/tfb-verify')
 const { killAll } = require('./lib/spawn')
@@ -171,6 +171,8 @@ async function main () {
   const sql = loadDriver()(db.url, { max: 1, onnotice: () => {} })
   const ctx = { config, tools, db, sql, log, failures: [] }
   try {
+    // Before any load, so the first server's /updates does not pay for the table's growth.
+    await precondition(sql)
     if (config.poolSweep) {
       const sweep = await poolSweep(ctx)
       info.loadAfter = os.loadavg()

@@ -1,8 +1,9 @@
 // npm run bench:tfb's own parts, without its minutes of load: the settings
 // (BENCH_ONLY's filter, validation, the 20-minute budget of the default run),
 // the constant-rate runner against real h2load and a real node:http server on
-// 127.0.0.1 (its --log-file percentiles and error counts), and the bar of
-// issue 10 on hand-made medians (PASS, FAIL and n/a).
+// 127.0.0.1 (its --log-file percentiles and error counts), the bar of
+// issue 10 on hand-made medians (PASS, FAIL and n/a), and the preconditioning
+// of the database before any load (on a real PostgreSQL).
 import t from 'tap'
 import http from 'node:http'
 import { createRequire } from 'node:module'
@@ -12,6 +13,7 @@ const { readTfbConfig, estimateSeconds } = require('../bench/lib/tfb-config.js')
 const { runLatency, parseLog, ratesFor } = require('../bench/lib/tfb-latency.js')
 const tfbBar = require('../bench/lib/tfb-bar.js')
 const { which } = require('../bench/lib/tools.js')
+const { startPostgres, findBinaries, loadDriver, precondition, INSTALL_HINT } = require('../bench/lib/pg.js')
 
 t.test('settings', async (t) => {
   const all = readTfbConfig({}, [])
@@ -113,4 +115,28 @@ t.test('the bar of issue 10', async (t) => {
   t.equal(r2('every server passes the TFB verification'), false, 'one failing server fails the item')
   t.equal(r2('zero errors for salvo in every run'), false, 'three wrk errors')
   t.equal(r2('p99 salvo / fastify at 5000 req/s, /db'), false, 'a higher p99 than fastify')
+})
+
+t.test('precondition: world as after a while of updates, its rows unchanged', { skip: findBinaries() ? false : `PostgreSQL is not installed (${INSTALL_HINT})` }, async (t) => {
+  const db = await startPostgres()
+  t.teardown(() => db.stop())
+  const postgres = loadDriver()
+  const sql = postgres(db.url, { max: 1, onnotice: () => {} })
+  t.teardown(() => sql.end({ timeout: 1 }))
+  // The free space map needs an extension, which only a superuser creates (trust auth).
+  const su = postgres(db.url.replace('benchmarkdbuser:benchmarkdbpass', 'postgres'), { max: 1, onnotice: () => {} })
+  t.teardown(() => su.end({ timeout: 1 }))
+  await su`CREATE EXTENSION pg_freespacemap`
+  const state = async () => {
+    const [rows] = await sql`SELECT count(*)::int AS n, sum(id::bigint * randomnumber)::text AS sum FROM world`
+    const [space] = await su`SELECT pg_relation_size('world')::int AS size, coalesce(sum(avail), 0)::int AS free FROM pg_freespace('world')`
+    return { ...rows, ...space }
+  }
+  const before = await state()
+  t.equal(before.n, 10000)
+  t.equal(before.free, 0, 'a freshly filled table has no recorded free space')
+  await precondition(sql)
+  const after = await state()
+  t.same({ n: after.n, sum: after.sum }, { n: before.n, sum: before.sum }, 'every row keeps its value')
+  t.ok(after.free >= before.size * 0.8, `about one table's worth of free space is recorded for in-page updates (${after.free} of ${after.size} bytes)`)
 })
