@@ -242,6 +242,8 @@ async function fill (bin, port, dir, user) {
  * 2026-12-07, /updates?queries=20 c256, 5 s runs in a row on a fresh database:
  * salvo 914 / 1,047 / 1,111 / 1,022 / 1,148 req/s; fastify first, 991, then
  * 1,063 / 1,086; after this step salvo 1,104 / 1,151 / 1,144 / 1,173 / 1,114.
+ * In the full bench salvo's first round on /updates stayed low after this step
+ * (1,023 against 1,453 / 1,302 later, 15:17 UTC): that has another cause, open.
  * `sql` is a driver instance connected as the table's owner.
  */
 async function precondition (sql) {
