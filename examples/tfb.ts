@@ -26,9 +26,9 @@
 // /db: pool 1 19,723 / 17,500 req/s, pool 2 16,995 / 16,431, pool 4 16,136 / 14,786,
 // pool 8 14,509 / 12,483 (2026-12-04, option off, when this machine ran ~2.5x faster:
 // 55,411 / 43,208, 50,539 / 42,545, 44,167 / 39,612, 40,138 / 35,168).
-// The price: queries queue on the one connection, so a
-// long /updates batch delays the queries behind it (TFB runs one test type at
-// a time; a service mixing slow and fast queries may want a larger pool).
+// The price: queries queue on the one connection, so a long /updates batch
+// delays the queries behind it (TFB runs one test type at a time; a service
+// mixing slow and fast queries may want a larger pool).
 // PORT and HOST choose where it listens (defaults 8080 and 127.0.0.1).
 import postgres from 'postgres';
 import { App, type Reply } from 'salvo';
@@ -141,7 +141,9 @@ const schema = (ok: object) => ({ response: { 200: ok, 503: ERROR } });
 // medians at 256 / 16 connections: /db 20,895 / 20,223 against 16,516 / 14,544
 // req/s, /queries?queries=20 2,235 / 2,031 against 2,089 / 1,612, /fortunes
 // 17,980 / 17,339 against 11,373 / 12,708, /updates?queries=20 1,331 / 1,331
-// against 1,345 / 1,074; the bench's bar 22 of 23 against 17 of 23.
+// against 1,345 / 1,074; the bench's bar 22 of 23 against 17 of 23. /updates is
+// where it costs: ad-hoc A/B at 15:34 UTC, 256 connections, 3 rounds, 1,149 req/s on
+// against 1,303 off (fastify 1,373); the README has the runs.
 const COALESCE = process.env.TFB_COALESCE_TURN ?? '';
 if (!['', '0', '1'].includes(COALESCE)) {
   console.error(`TFB_COALESCE_TURN must be 0 or 1, got '${COALESCE}'`);
