@@ -175,14 +175,14 @@ async function startPostgres ({ prefix = [], log = () => {} } = {}) {
         // (TFB's own configuration turns synchronous_commit off too).
         '-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off',
         '-c', 'max_connections=300', '-c', 'shared_buffers=128MB', '-c', 'log_min_messages=warning',
-        // Autovacuum looks every second, not every minute: with the default,
-        // /updates ran about 15 % slower until the first autovacuum of world
-        // (dead row versions reached about 37,000, then stayed near 11,000),
-        // and only the first server to load /updates met that table. With 1 s
-        // the table is in its steady state (about 2,000 dead) from the start.
-        // Driver-only /updates loop, 256 in flight, 5 s windows, 2026-12-07:
-        // 1,133-1,236 req/s in the first minute with the default, 1,226-1,487
-        // after; 1,230-1,550 from the start with 1 s.
+        // Autovacuum looks every second, not every minute. With the default,
+        // world carries 11,000-38,000 dead row versions under /updates, more
+        // the longer since the last pass, so a server's result depended on
+        // where its run fell in that minute (and the first minute, before
+        // any pass, had the most). With 1 s it carries 2,000-5,000 throughout.
+        // Driver-only /updates loop, 256 in flight, 5 s windows, 2026-12-07,
+        // means of the first minute: 1,198 and 1,222 req/s with the default
+        // (two runs), 1,341 with 1 s.
         '-c', 'autovacuum_naptime=1s'
       ])]
       let stderr = ''
@@ -243,21 +243,24 @@ async function fill (bin, port, dir, user) {
 }
 
 /**
- * Brings a freshly filled `world` to the state of a table that has taken
- * updates for a while: every row rewritten once (same value), then VACUUM, so
- * each page has free space recorded for in-page (HOT) updates. Without it the
- * first /updates load of a run pays for the table's growth and its first
- * vacuum, and the server loaded first (salvo, in round 1) measures low.
- * 2026-12-07, /updates?queries=20 c256, 5 s runs in a row on a fresh database:
- * salvo 914 / 1,047 / 1,111 / 1,022 / 1,148 req/s; fastify first, 991, then
- * 1,063 / 1,086; after this step salvo 1,104 / 1,151 / 1,144 / 1,173 / 1,114.
- * In the full bench salvo's first round on /updates stayed low after this step
- * (1,023 against 1,453 / 1,302 later, 15:17 UTC): that has another cause, open.
- * `sql` is a driver instance connected as the table's owner.
+ * Brings a freshly filled `world` to the layout of a table that has taken
+ * /updates for a while, its rows unchanged: rewritten (VACUUM FULL) with its
+ * pages 40 % full, then fillfactor back to the default, so the schema stays
+ * TFB's. A freshly filled table is packed, so its first updates cannot put the
+ * new row version in the old one's page; the first /updates load of a run
+ * (salvo's, in round 1) then ran low for its first seconds while the table
+ * grew from 45 to about 110 pages (2026-12-07, driver-only loop, 256 in flight,
+ * 2 s windows after a one-UPDATE-then-VACUUM step: 928 req/s with 60 % of the
+ * row updates in-page, 1,325 with 80 %, then 99-100 %; 40 % of 45 pages is
+ * about that steady 110). With this step they are in-page from the first
+ * (test/tfb-bench.test.mjs). `sql` is a driver instance connected as the
+ * table's owner.
  */
 async function precondition (sql) {
-  await sql`UPDATE world SET randomnumber = randomnumber`
-  await sql`VACUUM world`
+  await sql`ALTER TABLE world SET (fillfactor = 40)`
+  await sql`VACUUM FULL world`
+  await sql`ALTER TABLE world RESET (fillfactor)`
+  await sql`ANALYZE world`
 }
 
 module.exports = { startPostgres, findBinaries, loadDriver, precondition, FORTUNES, INSTALL_HINT }
