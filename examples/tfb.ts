@@ -141,9 +141,11 @@ const schema = (ok: object) => ({ response: { 200: ok, 503: ERROR } });
 // medians at 256 / 16 connections: /db 20,895 / 20,223 against 16,516 / 14,544
 // req/s, /queries?queries=20 2,235 / 2,031 against 2,089 / 1,612, /fortunes
 // 17,980 / 17,339 against 11,373 / 12,708, /updates?queries=20 1,331 / 1,331
-// against 1,345 / 1,074; the bench's bar 22 of 23 against 17 of 23. /updates is
-// where it costs: ad-hoc A/B at 15:34 UTC, 256 connections, 3 rounds, 1,149 req/s on
-// against 1,303 off (fastify 1,373); the README has the runs.
+// against 1,345 / 1,074; the bench's bar 22 of 23 against 17 of 23. On /updates it
+// is level: ad-hoc A/B at 18:01 UTC on the bench's database settings (bench/lib/pg.js),
+// 256 connections, 5 rounds, 1,260 req/s on against 1,220 off (fastify 1,186); an
+// earlier A/B's loss (1,149 against 1,303) was the table's first minutes. The README
+// has the runs.
 const COALESCE = process.env.TFB_COALESCE_TURN ?? '';
 if (!['', '0', '1'].includes(COALESCE)) {
   console.error(`TFB_COALESCE_TURN must be 0 or 1, got '${COALESCE}'`);
