@@ -117,12 +117,18 @@ t.test('the bar of issue 10', async (t) => {
   t.equal(r2('p99 salvo / fastify at 5000 req/s, /db'), false, 'a higher p99 than fastify')
 })
 
-t.test('precondition: the first updates after it stay in their page, the rows unchanged', { skip: findBinaries() ? false : `PostgreSQL is not installed (${INSTALL_HINT})` }, async (t) => {
+/** A fresh bench database for one subtest, removed at its end; resolves to a driver on it. */
+async function database (t) {
   const db = await startPostgres()
   t.teardown(() => db.stop())
-  const postgres = loadDriver()
-  const sql = postgres(db.url, { max: 1, onnotice: () => {} })
+  const sql = loadDriver()(db.url, { max: 1, onnotice: () => {} })
   t.teardown(() => sql.end({ timeout: 1 }))
+  return sql
+}
+const noPostgres = findBinaries() ? false : `PostgreSQL is not installed (${INSTALL_HINT})`
+
+t.test('precondition: the first updates after it stay in their page, the rows unchanged', { skip: noPostgres }, async (t) => {
+  const sql = await database(t)
   const rows = async () => (await sql`SELECT count(*)::int AS n, sum(id::bigint * randomnumber)::text AS sum FROM world`)[0]
   // The share of row updates that were HOT (the new version in the old one's
   // page: no index entry, no new page) over `batches` random /updates-like
@@ -158,12 +164,8 @@ t.test('precondition: the first updates after it stay in their page, the rows un
 // pass, and most in the first minute, which the first server to load /updates
 // (salvo, in round 1) met alone. The bench's database vacuums within seconds
 // of any update load, so every server meets the same table.
-t.test('the bench database vacuums world within seconds of updates', { skip: findBinaries() ? false : `PostgreSQL is not installed (${INSTALL_HINT})` }, async (t) => {
-  const db = await startPostgres()
-  t.teardown(() => db.stop())
-  const postgres = loadDriver()
-  const sql = postgres(db.url, { max: 1, onnotice: () => {} })
-  t.teardown(() => sql.end({ timeout: 1 }))
+t.test('the bench database vacuums world within seconds of updates', { skip: noPostgres }, async (t) => {
+  const sql = await database(t)
   const vacuums = async () => (await sql`SELECT autovacuum_count::int AS n FROM pg_stat_user_tables WHERE relname = 'world'`)[0].n
   t.equal(await vacuums(), 0, 'not vacuumed before any update')
   // 3,000 row versions: past autovacuum's threshold for 10,000 rows (50 + 20 %).
