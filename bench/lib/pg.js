@@ -248,11 +248,12 @@ async function fill (bin, port, dir, user) {
  * pages 40 % full, then fillfactor back to the default, so the schema stays
  * TFB's. A freshly filled table is packed, so its first updates cannot put the
  * new row version in the old one's page; the first /updates load of a run
- * (salvo's, in round 1) then ran low for its first seconds while the table
- * grew from 45 to about 110 pages (2026-12-07, driver-only loop, 256 in flight,
- * 2 s windows after a one-UPDATE-then-VACUUM step: 928 req/s with 60 % of the
- * row updates in-page, 1,325 with 80 %, then 99-100 %; 40 % of 45 pages is
- * about that steady 110). With this step they are in-page from the first
+ * (salvo's, in round 1) then ran low for its first seconds while the rows
+ * spread out (2026-12-07, driver-only loop, 256 in flight, 2 s windows, after
+ * the earlier one-UPDATE-then-VACUUM step, which still left every row in a
+ * full page: 928 req/s with 60 % of the row updates in-page, 1,325 with 80 %,
+ * then 99-100 %, the table growing from 89 to 110 pages; the 45 packed pages
+ * at 40 % are about that 110). With this step they are in-page from the first
  * (test/tfb-bench.test.mjs). `sql` is a driver instance connected as the
  * table's owner.
  */
