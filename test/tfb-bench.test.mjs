@@ -2,8 +2,9 @@
 // (BENCH_ONLY's filter, validation, the 20-minute budget of the default run),
 // the constant-rate runner against real h2load and a real node:http server on
 // 127.0.0.1 (its --log-file percentiles and error counts), the bar of
-// issue 10 on hand-made medians (PASS, FAIL and n/a), and the preconditioning
-// of the database before any load (on a real PostgreSQL).
+// issue 10 on hand-made medians (PASS, FAIL and n/a), and the bench database
+// (on a real PostgreSQL): its preconditioning before any load, and autovacuum
+// within seconds of update load.
 import t from 'tap'
 import http from 'node:http'
 import { createRequire } from 'node:module'
