@@ -103,6 +103,23 @@ t.test('the bar of issue 10', async (t) => {
   t.equal(result('zero errors for salvo in every run'), true)
   t.equal(result('p99 salvo / fastify at 5000 req/s, /db'), true)
   t.match(tfbBar.text(items), /bar: \d+ PASS, 2 FAIL, \d+ n\/a/)
+  t.notOk(items.some((x) => x.note), 'no CPU medians: no notes')
+
+  // CPU 1 (PostgreSQL and wrk) busy for every server at 16 connections: the
+  // item says the database side bounds them all; at 256 one server is below.
+  const busy = (c16, c256) => ({ 'db@16': c16, 'db@256': c256 })
+  const bound = tfbBar.evaluate({
+    sum: { ...sum, loadCpu: { salvo: busy(0.99, 0.97), fastify: busy(0.98, 0.80), node: busy(0.96, 0.97) } },
+    routes,
+    servers,
+    verified,
+    latency,
+    fixedRate: 5000
+  })
+  const note = (what) => bound.find((x) => x.what === what)?.note
+  t.match(note('salvo ahead of fastify and node:http, /db c16'), /CPU 1 \(PostgreSQL and wrk\) 96-99 % busy for every server/)
+  t.notOk(note('salvo ahead of fastify and node:http, /db c256'), 'fastify at 80 %: no note')
+  t.match(tfbBar.text(bound), /\/db c16 .*FAIL +\(CPU 1/)
 
   const worse = tfbBar.evaluate({
     sum: { ...sum, errors: { salvo: { 'db@256': 3 } } },

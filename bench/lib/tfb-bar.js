@@ -12,8 +12,22 @@ const VS_FASTIFY = { plaintext: 10, json: 2, db: 1.5, fortunes: 1.5 }
 // Minimum salvo/driver-only ceiling, at every connection count measured.
 const VS_CEILING = { db: 0.5, queries: 0.85 }
 
+// A load CPU (PostgreSQL and wrk) at least this busy for every server marks an
+// "ahead" item as bounded by the database side, where the servers' own cost
+// cannot show (the note says so; the verdict is unchanged).
+const DB_BOUND = 0.95
+
 const ratio = (a, b) => a && b ? a / b : null
 const x3 = (v) => v === null ? '-' : v.toFixed(2) + 'x'
+
+/** The note of an item whose load CPU was at least DB_BOUND busy for every server, else ''. */
+function dbBound (sum, names, k) {
+  const busy = names.map((n) => sum.loadCpu?.[n]?.[k])
+  if (!busy.length || busy.some((b) => typeof b !== 'number' || b < DB_BOUND)) return ''
+  const pct = busy.map((b) => Math.round(b * 100))
+  const span = Math.min(...pct) === Math.max(...pct) ? `${pct[0]}` : `${Math.min(...pct)}-${Math.max(...pct)}`
+  return `CPU 1 (PostgreSQL and wrk) ${span} % busy for every server: bound there, not by the servers`
+}
 
 /**
  * Items { what, value, target, pass (true | false | null), note }.
@@ -36,7 +50,7 @@ function evaluate ({ sum, routes, servers, verified, latency, fixedRate }) {
       const k = loadKey(r, c)
       const peers = ['fastify', 'node'].map((n) => rps(n, k))
       const v = peers.some((p) => p === null) ? null : ratio(rps('salvo', k), Math.max(...peers))
-      out.push({ what: `salvo ahead of fastify and node:http, ${r.path} c${c}`, value: x3(v), target: '> 1x the better peer', pass: v === null ? null : v > 1 })
+      out.push({ what: `salvo ahead of fastify and node:http, ${r.path} c${c}`, value: x3(v), target: '> 1x the better peer', pass: v === null ? null : v > 1, note: dbBound(sum, names, k) })
     }
   }
   for (const [name, min] of Object.entries(VS_FASTIFY)) {

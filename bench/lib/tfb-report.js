@@ -11,19 +11,23 @@ const ms = (x) => x === null || x === undefined ? '-' : x < 10 ? x.toFixed(2) : 
 
 /**
  * Medians and error sums: { rps: {server: {key: req/s}}, errors: {server:
- * {key: n}}, ceiling: {key: ops/s}, ceilingErrors: {key: n} }. `rounds` is
+ * {key: n}}, loadCpu: {server: {key: busy share of the load CPU, 0..1}},
+ * ceiling: {key: ops/s}, ceilingErrors: {key: n} }. `rounds` is
  * { server: [{ runs }] }, `ceiling` is { key: [{ opsPerSec, errors }] }.
  */
 function summarize (rounds, ceiling) {
-  const out = { rps: {}, errors: {}, ceiling: {}, ceilingErrors: {} }
+  const out = { rps: {}, errors: {}, loadCpu: {}, ceiling: {}, ceilingErrors: {} }
   for (const [server, list] of Object.entries(rounds)) {
     out.rps[server] = {}
     out.errors[server] = {}
+    out.loadCpu[server] = {}
     const keys = new Set(list.flatMap((r) => Object.keys(r.runs)))
     for (const k of keys) {
       const runs = list.map((r) => r.runs[k]).filter(Boolean)
       out.rps[server][k] = median(runs.map((x) => x.rps))
       out.errors[server][k] = runs.reduce((sum, x) => sum + x.errorCount, 0)
+      const busy = runs.map((x) => x.cpu?.load).filter((x) => typeof x === 'number')
+      if (busy.length) out.loadCpu[server][k] = median(busy)
     }
   }
   for (const [k, list] of Object.entries(ceiling)) {
