@@ -12,23 +12,23 @@ const VS_FASTIFY = { plaintext: 10, json: 2, db: 1.5, fortunes: 1.5 }
 // Minimum salvo/driver-only ceiling, at every connection count measured.
 const VS_CEILING = { db: 0.5, queries: 0.85 }
 
-// A load CPU (PostgreSQL and wrk) at least this busy for every server marks an
-// "ahead" item as bounded by the database side, where the servers' own cost
-// cannot show; for salvo alone, a ceiling item, whose loop has that CPU's
-// PostgreSQL without wrk (the notes say so; the verdicts are unchanged).
+// CPU 1 (PostgreSQL and wrk) at least this busy, as the median of the rounds,
+// leaves a server nothing to gain there. An "ahead" item notes it when every
+// server's runs had it; a ceiling item when salvo's had it (the ceiling loop
+// leaves that CPU to PostgreSQL alone). The notes do not change the verdicts.
 const DB_BOUND = 0.95
 
 const ratio = (a, b) => a && b ? a / b : null
 const x3 = (v) => v === null ? '-' : v.toFixed(2) + 'x'
 
-/** The note of an item whose load CPU was at least DB_BOUND busy for every server, else ''. */
-function dbBound (sum, names, k) {
+/** The load CPU's busy percentages of `names` at `k` when every one is at least DB_BOUND, else null. */
+function loadBound (sum, names, k) {
   const busy = names.map((n) => sum.loadCpu?.[n]?.[k])
-  if (!busy.length || busy.some((b) => typeof b !== 'number' || b < DB_BOUND)) return ''
-  const pct = busy.map((b) => Math.round(b * 100))
-  const span = Math.min(...pct) === Math.max(...pct) ? `${pct[0]}` : `${Math.min(...pct)}-${Math.max(...pct)}`
-  return `CPU 1 (PostgreSQL and wrk) ${span} % busy for every server: bound there, not by the servers`
+  if (!busy.length || busy.some((b) => typeof b !== 'number' || b < DB_BOUND)) return null
+  return busy.map((b) => Math.round(b * 100))
 }
+const span = (pct) => Math.min(...pct) === Math.max(...pct) ? `${pct[0]}` : `${Math.min(...pct)}-${Math.max(...pct)}`
+const aheadNote = (pct) => pct ? `CPU 1 (PostgreSQL and wrk) ${span(pct)} % busy for every server: bound there, not by the servers` : ''
 
 /**
  * Items { what, value, target, pass (true | false | null), note }.
@@ -51,7 +51,7 @@ function evaluate ({ sum, routes, servers, verified, latency, fixedRate }) {
       const k = loadKey(r, c)
       const peers = ['fastify', 'node'].map((n) => rps(n, k))
       const v = peers.some((p) => p === null) ? null : ratio(rps('salvo', k), Math.max(...peers))
-      out.push({ what: `salvo ahead of fastify and node:http, ${r.path} c${c}`, value: x3(v), target: '> 1x the better peer', pass: v === null ? null : v > 1, note: dbBound(sum, names, k) })
+      out.push({ what: `salvo ahead of fastify and node:http, ${r.path} c${c}`, value: x3(v), target: '> 1x the better peer', pass: v === null ? null : v > 1, note: aheadNote(loadBound(sum, names, k)) })
     }
   }
   for (const [name, min] of Object.entries(VS_FASTIFY)) {
@@ -65,10 +65,8 @@ function evaluate ({ sum, routes, servers, verified, latency, fixedRate }) {
     for (const c of r ? r.conns : [null]) {
       const k = r && loadKey(r, c)
       const v = r ? ratio(rps('salvo', k), sum.ceiling[k]) : null
-      const busy = r ? sum.loadCpu?.salvo?.[k] : undefined
-      const note = typeof busy === 'number' && busy >= DB_BOUND
-        ? `salvo's CPU 1 ${Math.round(busy * 100)} % busy: PostgreSQL shares it with wrk here, not in the ceiling`
-        : ''
+      const pct = loadBound(sum, ['salvo'], k)
+      const note = pct ? `salvo's CPU 1 ${pct[0]} % busy: PostgreSQL shares it with wrk here, not in the ceiling` : ''
       out.push({ what: `salvo / driver-only ceiling, ${r ? `${r.path} c${c}` : name}`, value: x3(v), target: `>= ${min}x`, pass: v === null ? null : v >= min, note })
     }
   }
