@@ -57,7 +57,7 @@ async function throughput (ctx) {
           try {
             const r = await runCeiling(ctx.tools, {
               cpu: config.serverCpu, op: route.ceiling, concurrency: conns, seconds: config.duration, warmup: config.warmup,
-              env: { DATABASE_URL: ctx.db.url, TFB_POOL: String(config.pool) }
+              env: { DATABASE_URL: ctx.dbUrl, TFB_POOL: String(config.pool) }
             })
             ;(ceiling[k] ||= []).push({ round, ...r })
             log(`  ceiling ${route.ceiling} (${route.path}) ${conns} in flight: ${Math.round(r.opsPerSec).toLocaleString('en-US')} ops/s` +
@@ -169,7 +169,10 @@ async function main () {
   const db = await startPostgres({ prefix: pinned(pin, config.loadCpu, []) })
   info.postgres = path.basename(path.dirname(findBinaries()))
   const sql = loadDriver()(db.url, { max: 1, onnotice: () => {} })
-  const ctx = { config, tools, db, sql, log, failures: [] }
+  // What the servers and the ceiling connect to; the bench's own set-up uses tcp.
+  const dbUrl = config.dbSocket === 'unix' ? db.unixUrl : db.url
+  log(`pg: servers and ceiling on ${config.dbSocket === 'unix' ? 'the unix socket' : '127.0.0.1'} (TFB_DB_SOCKET=${config.dbSocket})`)
+  const ctx = { config, tools, db, dbUrl, sql, log, failures: [] }
   try {
     // Before any load, so the first server's /updates does not pay for the table's growth.
     await precondition(sql)
@@ -186,7 +189,7 @@ async function main () {
     const lat = await latency(ctx, sum)
     info.loadAfter = os.loadavg()
 
-    const meta = { rounds: config.rounds, duration: config.duration, serverCpu: config.serverCpu, loadCpu: config.loadCpu, pool: config.pool, depth: DEPTH }
+    const meta = { rounds: config.rounds, duration: config.duration, serverCpu: config.serverCpu, loadCpu: config.loadCpu, pool: config.pool, dbSocket: config.dbSocket, depth: DEPTH }
     if (config.parts.includes('throughput') || config.parts.includes('ceiling')) {
       const failed = new Set(Object.keys(t.verified).filter((n) => t.verified[n] === null || t.verified[n].length))
       log('\n' + report.throughputTable(sum, config.routes, config.servers, meta, failed) + '\n')

@@ -37,6 +37,9 @@ t.test('settings', async (t) => {
   t.throws(() => readTfbConfig({ TFB_POOL: '0' }, []), /TFB_POOL must be a positive integer/)
   t.throws(() => readTfbConfig({ TFB_FIXED_RATE: 'fast' }, []), /TFB_FIXED_RATE must be a positive number/)
   t.equal(readTfbConfig({}, ['--pool-sweep']).poolSweep, true)
+  t.equal(all.dbSocket, 'tcp', 'the servers and the ceiling reach PostgreSQL on 127.0.0.1 by default')
+  t.equal(readTfbConfig({ TFB_DB_SOCKET: 'unix' }, []).dbSocket, 'unix', 'or on its unix socket')
+  t.throws(() => readTfbConfig({ TFB_DB_SOCKET: 'udp' }, []), /TFB_DB_SOCKET must be one of tcp, unix, got 'udp'/)
 })
 
 t.test('rates: the fixed one, and 50% and 90% of fastify\'s peak when measured', async (t) => {
@@ -147,6 +150,21 @@ async function database (t) {
   return sql
 }
 const noPostgres = findBinaries() ? false : `PostgreSQL is not installed (${INSTALL_HINT})`
+
+t.test('the bench database answers on its unix socket as on 127.0.0.1', { skip: noPostgres }, async (t) => {
+  const db = await startPostgres()
+  t.teardown(() => db.stop())
+  t.match(db.url, /^postgres:\/\/benchmarkdbuser:benchmarkdbpass@127\.0\.0\.1:\d+\/hello_world$/)
+  t.match(db.unixUrl, /^postgres:\/\/benchmarkdbuser:benchmarkdbpass@\/hello_world\?host=/)
+  for (const url of [db.url, db.unixUrl]) {
+    const sql = loadDriver()(url, { max: 1, onnotice: () => {} })
+    const [row] = await sql`SELECT count(*)::int AS n, inet_server_addr() AS addr FROM world`
+    await sql.end({ timeout: 1 })
+    t.equal(row.n, 10000, `world has its rows through ${url === db.url ? 'tcp' : 'the socket'}`)
+    // inet_server_addr() is null on a unix-socket connection.
+    t.equal(row.addr, url === db.url ? '127.0.0.1' : null, url === db.url ? 'a tcp connection' : 'a unix-socket connection')
+  }
+})
 
 t.test('precondition: the first updates after it stay in their page, the rows unchanged', { skip: noPostgres }, async (t) => {
   const sql = await database(t)

@@ -87,12 +87,13 @@ if (!findBinaries()) {
     t.equal(ex.child.exitCode, null, 'the process is alive')
   })
 
-  t.test('TFB_COALESCE_TURN=0: salvo\'s coalesceTurn off, every route passes the TFB checks', async (t) => {
+  // On the database's unix socket too, as npm run bench:tfb runs it with TFB_DB_SOCKET=unix.
+  t.test('TFB_COALESCE_TURN=0, PostgreSQL on its unix socket: every route passes the TFB checks', async (t) => {
     const db = await startPostgres()
     t.teardown(() => db.stop())
     const sql = postgres(db.url, { max: 1, onnotice: () => {} })
     t.teardown(() => sql.end({ timeout: 1 }))
-    const ex = await startExample({ DATABASE_URL: db.url, TFB_COALESCE_TURN: '0' })
+    const ex = await startExample({ DATABASE_URL: db.unixUrl, TFB_COALESCE_TURN: '0' })
     t.teardown(() => stopExample(ex))
     t.match(ex.banner, 'coalesceTurn off', 'the example says the option is off')
     t.same(await verify(ex.port, sql), [], 'every route passes the TFB checks')

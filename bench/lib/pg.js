@@ -112,7 +112,8 @@ function hookExitPaths () {
 /**
  * Starts a fresh PostgreSQL with the TFB tables. `prefix` is prepended to the
  * postgres argv (taskset -c 1, say). Resolves to
- * { url, port, dir, pid, stop(), killSync() }; rejects with
+ * { url (127.0.0.1), unixUrl (its socket in dir), port, dir, pid, stop(),
+ * killSync() }; rejects with
  * err.code 'PG_NOT_INSTALLED' when there is no PostgreSQL.
  */
 async function startPostgres ({ prefix = [], log = () => {} } = {}) {
@@ -197,6 +198,8 @@ async function startPostgres ({ prefix = [], log = () => {} } = {}) {
       if (attempt >= 3 || !/could not (bind|create listen)/i.test(stderr)) throw new Error(`postgres did not start: ${stderr.trim()}`)
     }
     db.url = `postgres://benchmarkdbuser:benchmarkdbpass@127.0.0.1:${db.port}/hello_world`
+    // The same database through its unix socket (postgres.js: a host that is a path).
+    db.unixUrl = `postgres://benchmarkdbuser:benchmarkdbpass@/hello_world?host=${encodeURIComponent(dir)}&port=${db.port}`
     await fill(bin, db.port, dir, user)
     log(`pg: ${db.url} (pid ${db.pid})`)
     return db

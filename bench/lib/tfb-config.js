@@ -38,6 +38,18 @@ const POOL_SIZES = [1, 2, 4, 8]
 // examples/tfb.ts's and tfb-db.js's default pool; every server and the ceiling get the same.
 const DEFAULT_POOL = 1
 
+// How the servers and the ceiling reach PostgreSQL, the default first (TCP on
+// 127.0.0.1, as TFB's database is across a network; bench/README.md has the
+// unix socket's run).
+const DB_SOCKETS = ['tcp', 'unix']
+
+function oneOf (env, name, values) {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return values[0]
+  if (!values.includes(raw)) throw new Error(`${name} must be one of ${values.join(', ')}, got '${raw}'`)
+  return raw
+}
+
 function rate (env, name, fallback) {
   const raw = env[name]
   if (raw === undefined || raw === '') return fallback
@@ -65,6 +77,7 @@ function readTfbConfig (env, args) {
     duration: positiveInt(env, 'BENCH_DURATION', 5), // seconds per measured wrk run
     warmup: positiveInt(env, 'BENCH_WARMUP', 1), // seconds of wrk per route before its runs (JIT, pool, prepared statements)
     pool: positiveInt(env, 'TFB_POOL', DEFAULT_POOL),
+    dbSocket: oneOf(env, 'TFB_DB_SOCKET', DB_SOCKETS),
     fixedRate: rate(env, 'TFB_FIXED_RATE', 5000), // req/s, the same for every server
     latencyDuration: positiveInt(env, 'TFB_LATENCY_DURATION', 10),
     latencyClients: positiveInt(env, 'TFB_LATENCY_CLIENTS', 128),

@@ -21,7 +21,7 @@ const errorCount = (e) => e.status + e.connect + e.read + e.write + e.timeout
 async function start (server, ctx, env = {}) {
   const port = await freePort()
   const argv = pinned(ctx.tools.pin, ctx.config.serverCpu, server.argv)
-  return startServer(argv, { port, cwd: ROOT, env: { DATABASE_URL: ctx.db.url, TFB_POOL: String(ctx.config.pool), ...env }, timeoutMs: 30000 })
+  return startServer(argv, { port, cwd: ROOT, env: { DATABASE_URL: ctx.dbUrl, TFB_POOL: String(ctx.config.pool), ...env }, timeoutMs: 30000 })
 }
 
 /** One wrk run against a started server, with the busy share of both CPUs. */

@@ -52,7 +52,7 @@ function throughputTable (sum, routes, servers, meta, failed = new Set()) {
     }
   }
   const note = failed.size ? `\nFAILED: ${[...failed].join(', ')} failed the TFB verification and were not benchmarked` : ''
-  return `medians of ${meta.rounds} round(s) x ${meta.duration} s; server on CPU ${meta.serverCpu}, wrk and PostgreSQL on CPU ${meta.loadCpu}; pool ${meta.pool}\n` + table(rows) + note
+  return `medians of ${meta.rounds} round(s) x ${meta.duration} s; server on CPU ${meta.serverCpu}, wrk and PostgreSQL on CPU ${meta.loadCpu}; pool ${meta.pool}, PostgreSQL over ${meta.dbSocket === 'tcp' ? '127.0.0.1' : 'its unix socket'}\n` + table(rows) + note
 }
 
 /** Every round's req/s (x: that server failed that round). */
