@@ -13,6 +13,7 @@ const require = createRequire(import.meta.url)
 const { readTfbConfig, estimateSeconds } = require('../bench/lib/tfb-config.js')
 const { runLatency, parseLog, ratesFor } = require('../bench/lib/tfb-latency.js')
 const tfbBar = require('../bench/lib/tfb-bar.js')
+const { summarize } = require('../bench/lib/tfb-report.js')
 const { which } = require('../bench/lib/tools.js')
 const { startPostgres, findBinaries, loadDriver, precondition, INSTALL_HINT } = require('../bench/lib/pg.js')
 
@@ -126,6 +127,35 @@ t.test('the bar of issue 10', async (t) => {
   t.match(note('salvo / driver-only ceiling, /db c16'), /salvo's CPU 1 99 % busy: PostgreSQL shares it with wrk here, not in the ceiling/)
   t.notOk(note('salvo / driver-only ceiling, /db c256'), 'salvo at 90 %: no note')
   t.match(tfbBar.text(bound), /\/db c16 .*FAIL +\(CPU 1/)
+
+  // The rounds' ranges of salvo and the better peer overlap: the item says
+  // its verdict is within the run's spread, whichever way it went.
+  const spread = tfbBar.evaluate({
+    sum: { ...sum, range: { salvo: { 'db@16': [19000, 22500], 'db@256': [29000, 31000] }, fastify: { 'db@16': [18000, 19500], 'db@256': [14000, 15500] }, node: { 'db@16': [20500, 21500], 'db@256': [15000, 17000] } } },
+    routes,
+    servers,
+    verified,
+    latency,
+    fixedRate: 5000
+  })
+  const sNote = (what) => spread.find((x) => x.what === what)?.note
+  t.equal(sNote('salvo ahead of fastify and node:http, /db c16'), 'rounds overlap: salvo 19,000-22,500, node 20,500-21,500 req/s', 'node:http ahead by its median, within the spread')
+  t.notOk(sNote('salvo ahead of fastify and node:http, /db c256'), 'salvo\'s slowest round above the better peer\'s fastest: no note')
+  const both = tfbBar.evaluate({
+    sum: { ...sum, range: { salvo: { 'db@16': [19000, 22500] }, fastify: { 'db@16': [18000, 19500] }, node: { 'db@16': [20500, 21500] } }, loadCpu: { salvo: busy(0.99, 0.90), fastify: busy(0.98, 0.80), node: busy(0.96, 0.97) } },
+    routes,
+    servers,
+    verified,
+    latency,
+    fixedRate: 5000
+  })
+  t.match(both.find((x) => x.what === 'salvo ahead of fastify and node:http, /db c16').note, /^CPU 1 .* busy for every server: bound there, not by the servers; rounds overlap: salvo 19,000-22,500, node 20,500-21,500 req\/s$/, 'both notes, joined')
+
+  // The summary keeps each server's slowest and fastest round per route.
+  const run = (rps) => ({ rps, errorCount: 0, cpu: { load: 0.5 } })
+  const summed = summarize({ salvo: [{ runs: { 'db@16': run(300) } }, { runs: { 'db@16': run(100) } }, { runs: { 'db@16': run(200) } }] }, {})
+  t.equal(summed.rps.salvo['db@16'], 200, 'the median')
+  t.same(summed.range.salvo['db@16'], [100, 300], 'and the range')
 
   const worse = tfbBar.evaluate({
     sum: { ...sum, errors: { salvo: { 'db@256': 3 } } },

@@ -15,7 +15,9 @@ const VS_CEILING = { db: 0.5, queries: 0.85 }
 // CPU 1 (PostgreSQL and wrk) at least this busy, as the median of the rounds,
 // leaves a server nothing to gain there. An "ahead" item notes it when every
 // server's runs had it; a ceiling item when salvo's had it (the ceiling loop
-// leaves that CPU to PostgreSQL alone). The notes do not change the verdicts.
+// leaves that CPU to PostgreSQL alone). An "ahead" item also notes when
+// salvo's rounds and the better peer's overlap (overlapNote). The notes do not
+// change the verdicts.
 const DB_BOUND = 0.95
 
 const ratio = (a, b) => a && b ? a / b : null
@@ -26,6 +28,17 @@ function loadBound (sum, names, k) {
   const busy = names.map((n) => sum.loadCpu?.[n]?.[k])
   if (!busy.length || busy.some((b) => typeof b !== 'number' || b < DB_BOUND)) return null
   return busy.map((b) => Math.round(b * 100))
+}
+/**
+ * When salvo's rounds and the better peer's overlap at `k` (salvo's slowest
+ * round below the peer's fastest, or the other way round), a note with both
+ * ranges: the verdict, either way, is within the run's spread.
+ */
+function overlapNote (sum, peer, k) {
+  const [s, p] = [sum.range?.salvo?.[k], sum.range?.[peer]?.[k]]
+  if (!s || !p || s[0] > p[1] || p[0] > s[1]) return ''
+  const r = ([lo, hi]) => `${Math.round(lo).toLocaleString('en-US')}-${Math.round(hi).toLocaleString('en-US')}`
+  return `rounds overlap: salvo ${r(s)}, ${peer} ${r(p)} req/s`
 }
 const span = (pct) => Math.min(...pct) === Math.max(...pct) ? `${pct[0]}` : `${Math.min(...pct)}-${Math.max(...pct)}`
 const aheadNote = (pct) => pct ? `CPU 1 (PostgreSQL and wrk) ${span(pct)} % busy for every server: bound there, not by the servers` : ''
@@ -51,7 +64,9 @@ function evaluate ({ sum, routes, servers, verified, latency, fixedRate }) {
       const k = loadKey(r, c)
       const peers = ['fastify', 'node'].map((n) => rps(n, k))
       const v = peers.some((p) => p === null) ? null : ratio(rps('salvo', k), Math.max(...peers))
-      out.push({ what: `salvo ahead of fastify and node:http, ${r.path} c${c}`, value: x3(v), target: '> 1x the better peer', pass: v === null ? null : v > 1, note: aheadNote(loadBound(sum, names, k)) })
+      const better = peers[0] >= peers[1] ? 'fastify' : 'node'
+      const note = [aheadNote(loadBound(sum, names, k)), v === null ? '' : overlapNote(sum, better, k)].filter(Boolean).join('; ')
+      out.push({ what: `salvo ahead of fastify and node:http, ${r.path} c${c}`, value: x3(v), target: '> 1x the better peer', pass: v === null ? null : v > 1, note })
     }
   }
   for (const [name, min] of Object.entries(VS_FASTIFY)) {

@@ -16,15 +16,17 @@ const ms = (x) => x === null || x === undefined ? '-' : x < 10 ? x.toFixed(2) : 
  * { server: [{ runs }] }, `ceiling` is { key: [{ opsPerSec, errors }] }.
  */
 function summarize (rounds, ceiling) {
-  const out = { rps: {}, errors: {}, loadCpu: {}, ceiling: {}, ceilingErrors: {} }
+  const out = { rps: {}, range: {}, errors: {}, loadCpu: {}, ceiling: {}, ceilingErrors: {} }
   for (const [server, list] of Object.entries(rounds)) {
     out.rps[server] = {}
+    out.range[server] = {}
     out.errors[server] = {}
     out.loadCpu[server] = {}
     const keys = new Set(list.flatMap((r) => Object.keys(r.runs)))
     for (const k of keys) {
       const runs = list.map((r) => r.runs[k]).filter(Boolean)
       out.rps[server][k] = median(runs.map((x) => x.rps))
+      out.range[server][k] = [Math.min(...runs.map((x) => x.rps)), Math.max(...runs.map((x) => x.rps))]
       out.errors[server][k] = runs.reduce((sum, x) => sum + x.errorCount, 0)
       const busy = runs.map((x) => x.cpu?.load).filter((x) => typeof x === 'number')
       if (busy.length) out.loadCpu[server][k] = median(busy)
