@@ -10,10 +10,12 @@
 // new random numbers back in one batched statement (allowed by the rules);
 // /cached-queries answers from an in-process copy of `world` loaded at start.
 //
-// Database: DATABASE_URL, driver `postgres` 4 (prepared statements, queries
-// pipelined on each connection; an ES module, which the CommonJS build in
-// dist/ loads with require(esm): Node 20.19 or later). No URL, or a database that is down or
-// unreachable: the DB routes answer 503 with an application-level code
+// Database: DATABASE_URL (TCP, or a unix socket as the driver writes it:
+// postgres://user:pass@/hello_world?host=/var/run/postgresql), driver
+// `postgres` 4 (prepared statements, queries pipelined on each connection; an
+// ES module, which the CommonJS build in dist/ loads with require(esm): Node
+// 20.19 or later). No URL, or a database that is down or unreachable: the DB
+// routes answer 503 with an application-level code
 // (TFB_ERR_DB_NOT_CONFIGURED / TFB_ERR_DB_UNAVAILABLE: errors of this app, not of
 // salvo, so they are not SALVO_ERR_ codes); /plaintext and /json keep working
 // and the process never crashes. A connect attempt gives up after 2 s.
