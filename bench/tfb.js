@@ -9,14 +9,15 @@
 //
 // PostgreSQL (started here, thrown away at the end) and the load tools share
 // CPU 1; each server, and the driver-only ceiling, runs on CPU 0. Within a
-// round every server runs once (the order rotated each round) so that drift
-// hits all alike; medians over rounds. A server that fails the TFB
-// verification is not loaded. Results: bench/results/tfb.json.
+// round the servers take turns route by route, so the runs a ratio compares
+// are seconds apart (the order turned per route and per round) and drift hits
+// all alike; medians over rounds. A server that fails the TFB verification is
+// not loaded. Results: bench/results/tfb.json.
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { readTfbConfig, estimateSeconds, SERVERS, ROUTES, POOL_SIZES, DEPTH } = require('./lib/tfb-config')
-const { measureServer, start, load, loadKey } = require('./lib/tfb-load')
+const { measureRound, measureServer, start, load, loadKey } = require('./lib/tfb-load')
 const { runCeiling } = require('./lib/tfb-ceiling')
 const { runLatency, h2loadVersion, ratesFor } = require('./lib/tfb-latency')
 const report = require('./lib/tfb-report')
@@ -32,7 +33,10 @@ const RESULTS = path.join(__dirname, 'results', 'tfb.json')
 const POOL_RESULTS = path.join(__dirname, 'results', 'tfb-pool.json')
 const log = (s) => console.log(s)
 
-/** Throughput: every round, every server (rotated), then the ceiling loops of that round. */
+/**
+ * Throughput: every round, every server (the order rotated per round),
+ * interleaved route by route (measureRound), then the ceiling loops of that round.
+ */
 async function throughput (ctx) {
   const { config } = ctx
   const rounds = {}
@@ -42,10 +46,11 @@ async function throughput (ctx) {
     log(`round ${round}/${config.rounds}`)
     if (config.parts.includes('throughput')) {
       const order = config.servers.map((_, i) => config.servers[(i + round - 1) % config.servers.length])
-      for (const server of order) {
         // A server that failed the verification once is not loaded again.
-        if (verified[server.name] && verified[server.name].length) continue
-        const m = await measureServer(server, ctx)
+        .filter((server) => !(verified[server.name] && verified[server.name].length))
+      const measured = await measureRound(order, ctx)
+      for (const server of order) {
+        const m = measured[server.name]
         if (verified[server.name] === undefined || m.problems === null || m.problems.length) verified[server.name] = m.problems
         ;(rounds[server.name] ||= []).push({ round, ...m })
       }

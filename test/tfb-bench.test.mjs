@@ -14,7 +14,8 @@ const { readTfbConfig, estimateSeconds } = require('../bench/lib/tfb-config.js')
 const { runLatency, parseLog, ratesFor } = require('../bench/lib/tfb-latency.js')
 const tfbBar = require('../bench/lib/tfb-bar.js')
 const { summarize } = require('../bench/lib/tfb-report.js')
-const { which } = require('../bench/lib/tools.js')
+const { which, pinning } = require('../bench/lib/tools.js')
+const { measureRound } = require('../bench/lib/tfb-load.js')
 const { startPostgres, findBinaries, loadDriver, precondition, INSTALL_HINT } = require('../bench/lib/pg.js')
 
 t.test('settings', async (t) => {
@@ -131,7 +132,7 @@ t.test('the bar of issue 10', async (t) => {
   // The rounds' ranges of salvo and the better peer overlap: the item says
   // its verdict is within the run's spread, whichever way it went.
   const spread = tfbBar.evaluate({
-    sum: { ...sum, range: { salvo: { 'db@16': [19000, 22500], 'db@256': [29000, 31000] }, fastify: { 'db@16': [18000, 19500], 'db@256': [14000, 15500] }, node: { 'db@16': [20500, 21500], 'db@256': [15000, 17000] } } },
+    sum: { ...sum, range: { salvo: { 'db@16': [19000, 22500], 'db@256': [29000, 31000], 'plaintext@256': [50000, 60000] }, fastify: { 'db@16': [18000, 19500], 'db@256': [14000, 15500] }, node: { 'db@16': [20500, 21500], 'db@256': [15000, 17000], 'plaintext@256': [65000, 75000] } } },
     routes,
     servers,
     verified,
@@ -141,6 +142,7 @@ t.test('the bar of issue 10', async (t) => {
   const sNote = (what) => spread.find((x) => x.what === what)?.note
   t.equal(sNote('salvo ahead of fastify and node:http, /db c16'), 'rounds overlap: salvo 19,000-22,500, node 20,500-21,500 req/s', 'node:http ahead by its median, within the spread')
   t.notOk(sNote('salvo ahead of fastify and node:http, /db c256'), 'salvo\'s slowest round above the better peer\'s fastest: no note')
+  t.notOk(sNote('salvo ahead of fastify and node:http, /plaintext c256'), 'the peer\'s slowest above salvo\'s fastest: no note either')
   const both = tfbBar.evaluate({
     sum: { ...sum, range: { salvo: { 'db@16': [19000, 22500] }, fastify: { 'db@16': [18000, 19500] }, node: { 'db@16': [20500, 21500] } }, loadCpu: { salvo: busy(0.99, 0.90), fastify: busy(0.98, 0.80), node: busy(0.96, 0.97) } },
     routes,
@@ -180,6 +182,33 @@ async function database (t) {
   return sql
 }
 const noPostgres = findBinaries() ? false : `PostgreSQL is not installed (${INSTALL_HINT})`
+
+// A round on real servers, a real PostgreSQL and real wrk: the servers take
+// turns route by route (a ratio compares runs seconds apart, not a minute),
+// and a server that fails the verifier is stopped and never loaded.
+const wrk = which('wrk')
+t.test('a round: the servers take turns route by route; a failing one is not loaded', { skip: noPostgres || (wrk ? false : 'wrk not installed (apt-get install -y wrk)') }, async (t) => {
+  const db = await startPostgres()
+  t.teardown(() => db.stop())
+  const sql = loadDriver()(db.url, { max: 1, onnotice: () => {} })
+  t.teardown(() => sql.end({ timeout: 1 }))
+  const config = readTfbConfig({ BENCH_ONLY: 'plaintext,json,salvo,node', BENCH_DURATION: '1', BENCH_WARMUP: '1' }, [])
+  const broken = { name: 'broken', argv: [process.execPath, '-e', "require('node:http').createServer((q, s) => s.end('no')).listen(process.env.PORT, '127.0.0.1')"] }
+  const lines = []
+  const ctx = { config, tools: { wrk, pin: pinning([config.serverCpu, config.loadCpu]) }, db, dbUrl: db.url, sql, log: (s) => lines.push(s), failures: [] }
+  const m = await measureRound([...config.servers, broken], ctx)
+  t.same(Object.keys(m).sort(), ['broken', 'node', 'salvo'])
+  t.match(m.broken, { failed: 'failed the TFB verification', runs: {} }, 'the broken server is not loaded')
+  t.ok(m.broken.problems.length > 0, 'and its problems are kept')
+  t.match(lines.join('\n'), /broken: FAILED the TFB verification, not benchmarked/)
+  for (const name of ['salvo', 'node']) {
+    t.same(m[name].problems, [], `${name} passed the verifier`)
+    t.equal(m[name].failed, null)
+    for (const k of ['plaintext@256', 'json@256']) t.ok(m[name].runs[k]?.rps > 0, `${name} ${k} measured`)
+  }
+  const runs = lines.filter((l) => / c\d+: [\d,]+ req\/s/.test(l)).map((l) => l.trim().split(' ').slice(0, 2).join(' '))
+  t.same(runs, ['salvo /plaintext', 'node /plaintext', 'node /json', 'salvo /json'], 'route by route, the order turned per route')
+})
 
 t.test('the bench database answers on its unix socket as on 127.0.0.1', { skip: noPostgres }, async (t) => {
   const db = await startPostgres()

@@ -30,9 +30,9 @@ function loadBound (sum, names, k) {
   return busy.map((b) => Math.round(b * 100))
 }
 /**
- * When salvo's rounds and the better peer's overlap at `k` (salvo's slowest
- * round below the peer's fastest, or the other way round), a note with both
- * ranges: the verdict, either way, is within the run's spread.
+ * When salvo's rounds and the better peer's overlap at `k` (neither server's
+ * slowest round is above the other's fastest), a note with both ranges: the
+ * verdict, either way, is within the run's spread.
  */
 function overlapNote (sum, peer, k) {
   const [s, p] = [sum.range?.salvo?.[k], sum.range?.[peer]?.[k]]

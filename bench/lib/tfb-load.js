@@ -1,9 +1,9 @@
 'use strict'
-// The throughput runs of npm run bench:tfb: one server of one round is
+// The throughput runs of npm run bench:tfb: in one round the servers are
 // started on the server CPU with the bench's DATABASE_URL and pool, checked
 // by the TFB verifier (a failing server is not loaded at all: a fast wrong
-// answer is not a result), warmed up per route, loaded by wrk on the other
-// CPU once per route and connection count, and stopped.
+// answer is not a result), then loaded by wrk on the other CPU route by route,
+// each server right after the other (measureRound), and stopped.
 const { startServer, freePort } = require('./spawn')
 const { pinned } = require('./tools')
 const { runWrk, flags } = require('./wrk')
@@ -42,40 +42,86 @@ async function load (ctx, port, route, conns, seconds) {
 
 const pct = (x) => x === null || x === undefined ? '-' : Math.round(x * 100) + '%'
 
+/** A started server's verification: problems (empty: it passed), logged when it failed. */
+async function check (server, srv, ctx) {
+  const problems = await verify(srv.port, ctx.sql)
+  if (problems.length) {
+    const more = problems.length > 20 ? `\n    (+${problems.length - 20} more, all in the results file)` : ''
+    ctx.log(`  ${server.name}: FAILED the TFB verification, not benchmarked:\n    ${problems.slice(0, 20).join('\n    ')}${more}`)
+  }
+  return problems
+}
+
 /**
- * One round of one server: { problems (the verifier's; null if it never
- * answered), runs: { 'db@256': wrk result, ... }, failed (message) }.
+ * One round of `servers` (in this round's order): { name: { problems (the
+ * verifier's; null if it never answered), runs: { 'db@256': wrk result, ... },
+ * failed (message) } }. Every server is started and verified first (one that
+ * fails is stopped and not loaded: a fast wrong answer is not a result); then,
+ * route by route, each is warmed up, and per connection count each runs once,
+ * one right after the other (the order turned by one per route). So the runs a
+ * ratio compares are seconds apart, not a minute: this machine's speed drifts
+ * over minutes (one server's rounds spread up to 2x on the 2-core VM). The
+ * servers wait idle on the server CPU while another is loaded. One that fails
+ * mid-round keeps its runs so far and is not loaded again in the round.
  */
-async function measureServer (server, ctx) {
+async function measureRound (servers, ctx) {
   const { config, log } = ctx
-  const out = { problems: null, runs: {}, failed: null }
-  let srv = null
+  const out = {}
+  const live = new Map() // name -> started server
+  const drop = async (name, err) => {
+    out[name].failed = err.message // the runs measured so far stay
+    log(`  ${name}: FAILED: ${err.message}`)
+    const srv = live.get(name)
+    live.delete(name)
+    if (srv) await srv.stop()
+  }
   try {
-    srv = await start(server, ctx)
-    out.problems = await verify(srv.port, ctx.sql)
-    if (out.problems.length) {
-      out.failed = 'failed the TFB verification'
-      const more = out.problems.length > 20 ? `\n    (+${out.problems.length - 20} more, all in the results file)` : ''
-      log(`  ${server.name}: FAILED the TFB verification, not benchmarked:\n    ${out.problems.slice(0, 20).join('\n    ')}${more}`)
-      return out
-    }
-    for (const route of config.routes) {
-      await load(ctx, srv.port, route, route.conns[0], config.warmup)
-      for (const conns of route.conns) {
-        const r = await load(ctx, srv.port, route, conns, config.duration)
-        out.runs[loadKey(route, conns)] = r
-        log(`  ${server.name} ${route.path} c${conns}: ${Math.round(r.rps).toLocaleString('en-US')} req/s, ` +
-          `cpu${config.serverCpu} ${pct(r.cpu.server)}, cpu${config.loadCpu} ${pct(r.cpu.load)}` +
-          (r.flags.length ? `  (${r.flags.join('; ')})` : ''))
+    for (const server of servers) {
+      const m = out[server.name] = { problems: null, runs: {}, failed: null }
+      let srv = null
+      try {
+        srv = await start(server, ctx)
+        m.problems = await check(server, srv, ctx)
+      } catch (err) {
+        m.failed = err.message
+        log(`  ${server.name}: FAILED: ${err.message}`)
+      }
+      if (srv && m.failed === null && m.problems.length === 0) live.set(server.name, srv)
+      else {
+        if (m.failed === null) m.failed = 'failed the TFB verification'
+        if (srv) await srv.stop()
       }
     }
-  } catch (err) {
-    out.failed = err.message // the runs measured so far stay
-    log(`  ${server.name}: FAILED: ${err.message}`)
+    // Every server still up, in this route's order: fn(name, srv); a throw drops that server.
+    const each = async (order, fn) => {
+      for (const name of order) {
+        if (!live.has(name)) continue
+        try { await fn(name, live.get(name)) } catch (err) { await drop(name, err) }
+      }
+    }
+    for (const [i, route] of config.routes.entries()) {
+      const names = [...live.keys()]
+      const order = names.map((_, j) => names[(j + i) % names.length])
+      await each(order, (name, srv) => load(ctx, srv.port, route, route.conns[0], config.warmup))
+      for (const conns of route.conns) {
+        await each(order, async (name, srv) => {
+          const r = await load(ctx, srv.port, route, conns, config.duration)
+          out[name].runs[loadKey(route, conns)] = r
+          log(`  ${name} ${route.path} c${conns}: ${Math.round(r.rps).toLocaleString('en-US')} req/s, ` +
+            `cpu${config.serverCpu} ${pct(r.cpu.server)}, cpu${config.loadCpu} ${pct(r.cpu.load)}` +
+            (r.flags.length ? `  (${r.flags.join('; ')})` : ''))
+        })
+      }
+    }
   } finally {
-    if (srv) await srv.stop()
+    for (const srv of live.values()) await srv.stop()
   }
   return out
 }
 
-module.exports = { measureServer, start, load, loadKey, errorCount }
+/** One round of one server (the pool sweep's). */
+async function measureServer (server, ctx) {
+  return (await measureRound([server], ctx))[server.name]
+}
+
+module.exports = { measureRound, measureServer, check, start, load, loadKey, errorCount }
