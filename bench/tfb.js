@@ -45,8 +45,8 @@ async function throughput (ctx) {
   for (let round = 1; round <= config.rounds; round++) {
     log(`round ${round}/${config.rounds}`)
     if (config.parts.includes('throughput')) {
+      // A server that failed the verification once is not loaded again.
       const order = config.servers.map((_, i) => config.servers[(i + round - 1) % config.servers.length])
-        // A server that failed the verification once is not loaded again.
         .filter((server) => !(verified[server.name] && verified[server.name].length))
       const measured = await measureRound(order, ctx)
       for (const server of order) {

@@ -124,4 +124,4 @@ async function measureServer (server, ctx) {
   return (await measureRound([server], ctx))[server.name]
 }
 
-module.exports = { measureRound, measureServer, check, start, load, loadKey, errorCount }
+module.exports = { measureRound, measureServer, start, load, loadKey, errorCount }
