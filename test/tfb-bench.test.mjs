@@ -198,7 +198,8 @@ t.test('a round: the servers take turns route by route; a failing one is not loa
   const ctx = { config, tools: { wrk, pin: pinning([config.serverCpu, config.loadCpu]) }, db, dbUrl: db.url, sql, log: (s) => lines.push(s), failures: [] }
   const m = await measureRound([...config.servers, broken], ctx)
   t.same(Object.keys(m).sort(), ['broken', 'node', 'salvo'])
-  t.match(m.broken, { failed: 'failed the TFB verification', runs: {} }, 'the broken server is not loaded')
+  t.equal(m.broken.failed, 'failed the TFB verification')
+  t.same(m.broken.runs, {}, 'the broken server is not loaded')
   t.ok(m.broken.problems.length > 0, 'and its problems are kept')
   t.match(lines.join('\n'), /broken: FAILED the TFB verification, not benchmarked/)
   for (const name of ['salvo', 'node']) {
